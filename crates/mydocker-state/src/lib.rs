@@ -1,0 +1,14 @@
+//! mydocker-state: the ground floor.
+//!
+//! Container records and their status state machine, IDs and names, and the
+//! helpers every other layer uses to write files safely: atomic JSON writes
+//! (temp file in the same folder, fsync, rename) and advisory file locks.
+
+pub mod atomic;
+pub mod error;
+pub mod id;
+pub mod lock;
+pub mod name;
+pub mod time;
+
+pub use error::StateError;

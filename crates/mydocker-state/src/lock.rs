@@ -1,0 +1,75 @@
+//! Advisory file locks (flock), released when the guard is dropped.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::StateError;
+
+/// An flock held on a file until dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    _lock: Flock<File>,
+}
+
+impl FileLock {
+    /// Block until the exclusive lock on `path` (created when missing) is ours.
+    pub fn exclusive(path: &Path) -> Result<FileLock, StateError> {
+        Self::take(path, FlockArg::LockExclusive)
+    }
+
+    /// Block until a shared lock on `path` (created when missing) is ours.
+    pub fn shared(path: &Path) -> Result<FileLock, StateError> {
+        Self::take(path, FlockArg::LockShared)
+    }
+
+    fn take(path: &Path, how: FlockArg) -> Result<FileLock, StateError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .map_err(StateError::io("opening lock file", path))?;
+        let mut file = file;
+        loop {
+            match Flock::lock(file, how) {
+                Ok(lock) => return Ok(FileLock { _lock: lock }),
+                Err((f, nix::errno::Errno::EINTR)) => file = f,
+                Err((_, errno)) => {
+                    return Err(StateError::Io {
+                        op: "locking",
+                        path: path.to_path_buf(),
+                        source: std::io::Error::from(errno),
+                    })
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exclusive_lock_excludes_a_second_taker_until_dropped() {
+        let p = std::env::temp_dir().join(format!("mydocker-lock-{}", std::process::id()));
+        let held = FileLock::exclusive(&p).unwrap();
+        let f = File::open(&p).unwrap();
+        let f = match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+            Ok(_) => panic!("second exclusive lock granted while the first is held"),
+            Err((f, e)) => {
+                assert_eq!(e, nix::errno::Errno::EWOULDBLOCK);
+                f
+            }
+        };
+        drop(held);
+        assert!(Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok());
+        std::fs::remove_file(&p).unwrap();
+    }
+}

@@ -1,0 +1,35 @@
+//! Container names: validated, and taken atomically with a symlink so that a
+//! name can be held by one container only, even under concurrent runs.
+
+use crate::StateError;
+
+/// Check a user-supplied name: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 128 bytes.
+pub fn validate(name: &str) -> Result<(), StateError> {
+    let mut bytes = name.bytes();
+    let ok_first = matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric());
+    let ok_rest = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok_first && ok_rest && name.len() <= 128 {
+        Ok(())
+    } else {
+        Err(StateError::InvalidName(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_docker_style_names() {
+        for n in ["web", "a", "web-1", "my_app.v2", "0abc"] {
+            validate(n).unwrap();
+        }
+    }
+
+    #[test]
+    fn refuses_paths_and_odd_names() {
+        for n in ["", "../../x", "/etc", "-x", ".hidden", "a/b", "a b", "é", &"x".repeat(129)] {
+            assert!(validate(n).is_err(), "{n:?} accepted");
+        }
+    }
+}
