@@ -9,6 +9,13 @@ pub mod error;
 pub mod id;
 pub mod lock;
 pub mod name;
+pub mod proc;
+pub mod record;
+pub mod status;
+pub mod store;
 pub mod time;
 
 pub use error::StateError;
+pub use record::ContainerRecord;
+pub use status::Status;
+pub use store::{ContainerStore, Reservation};

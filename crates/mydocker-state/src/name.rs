@@ -15,6 +15,35 @@ pub fn validate(name: &str) -> Result<(), StateError> {
     }
 }
 
+const ADJECTIVES: [&str; 24] = [
+    "brave", "calm", "clever", "eager", "fervent", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty",
+    "quirky", "serene", "sharp", "stoic", "sunny", "swift", "tender", "vibrant", "wise", "witty", "zealous", "bold",
+];
+const NOUNS: [&str; 24] = [
+    "babbage", "curie", "darwin", "euler", "fermat", "galois", "hopper", "hypatia", "kepler", "knuth", "lamport",
+    "lovelace", "mccarthy", "noether", "pascal", "ritchie", "shannon", "thompson", "torvalds", "turing", "wozniak",
+    "yalow", "zuse", "ramanujan",
+];
+
+/// A docker-style random name, `adjective_scientist`, with a number when the
+/// plain pairs run short.
+pub fn generate() -> String {
+    let mut buf = [0u8; 4];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut buf);
+    }
+    let n = u32::from_le_bytes(buf);
+    let a = ADJECTIVES[(n % 24) as usize];
+    let b = NOUNS[((n / 24) % 24) as usize];
+    let k = (n / 576) % 100;
+    if k < 50 {
+        format!("{a}_{b}")
+    } else {
+        format!("{a}_{b}{k}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
