@@ -1,1 +1,10 @@
 //! mydocker-fs
+
+pub mod dev;
+pub mod error;
+pub mod mount_options;
+pub mod overlay;
+pub mod rootfs;
+pub mod securejoin;
+
+pub use error::MountError;
