@@ -1,0 +1,79 @@
+//! Building the `mydocker` binary and finding where cargo put it.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use anyhow::{bail, Context, Result};
+
+use crate::util::{cargo, describe, display, CommandFailed};
+
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+/// `cargo build [--release] -p mydocker-cli`; returns the absolute path of
+/// the `mydocker` executable, read from cargo's own JSON messages (so it is
+/// right whatever the target dir is).
+pub fn mydocker(profile: Profile) -> Result<PathBuf> {
+    let mut c = cargo();
+    c.args(["build", "-p", "mydocker-cli", "--bin", "mydocker"]);
+    if let Profile::Release = profile {
+        c.arg("--release");
+    }
+    c.arg("--message-format=json-render-diagnostics");
+    let shown = display(&c);
+    println!("$ {shown}");
+    // stdout carries the JSON messages; compiler output stays on stderr.
+    let out = c
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start `{shown}`"))?;
+    if !out.status.success() {
+        return Err(CommandFailed {
+            command: shown,
+            status: out.status,
+            stderr: String::new(),
+        }
+        .into());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match executable_named(&stdout, "mydocker") {
+        Some(path) => Ok(path),
+        None => bail!(
+            "`{shown}` ended with {} but named no mydocker executable",
+            describe(out.status)
+        ),
+    }
+}
+
+/// The last `executable` of a compiler-artifact for target `name` in cargo's
+/// JSON message stream.
+fn executable_named(messages: &str, name: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_executable_in_cargo_messages() {
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"mydocker_core"},"executable":null}
+not json at all
+{"reason":"compiler-artifact","target":{"name":"mydocker"},"executable":"/w/target/debug/mydocker"}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(
+            executable_named(messages, "mydocker"),
+            Some(PathBuf::from("/w/target/debug/mydocker"))
+        );
+        assert_eq!(executable_named(messages, "other"), None);
+    }
+}
