@@ -3,6 +3,7 @@
 
 mod apt;
 mod args;
+mod bench;
 mod build;
 mod busybox;
 mod demo;
@@ -22,6 +23,9 @@ commands:
   test [ARGS] [-- ARGS]     build mydocker and busybox.tar, then `cargo test
                             --workspace ARGS -- ARGS` with MYDOCKER_BIN and
                             MYDOCKER_BUSYBOX_TAR set (root)
+  bench [--runs N] [--warmup N] [--only mydocker,runc,crun,floor]
+                            container start latency: mydocker vs runc vs crun
+                            vs a bare unshare+chroot, timed by hyperfine (root)
   busybox-tar [--out PATH] [--force]
                             make a busybox rootfs tarball from busybox-static
                             (default: target/images/busybox.tar)
@@ -35,6 +39,7 @@ fn main() {
     let result = match command.as_str() {
         "demo" => demo::main(Args::new("demo", rest)),
         "test" => suite::main(Args::new("test", rest)),
+        "bench" => bench::main(Args::new("bench", rest)),
         "busybox-tar" => busybox::main(Args::new("busybox-tar", rest)),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
