@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod error;
 pub mod id;
 pub mod lock;
+pub mod log;
 pub mod name;
 pub mod proc;
 pub mod record;

@@ -32,6 +32,19 @@ pub struct ContainerRecord {
     /// `--rm`: remove the container when it exits.
     #[serde(default)]
     pub auto_remove: bool,
+    /// The process that waits for the container and records its end (the
+    /// monitor of a detached container, or the mydocker of a foreground
+    /// one), with its start time.
+    #[serde(default)]
+    pub monitor_pid: i32,
+    #[serde(default)]
+    pub monitor_start_time: u64,
+    /// Started with -d (its output is in container.log).
+    #[serde(default)]
+    pub detached: bool,
+    /// Started with -t.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 impl ContainerRecord {
@@ -51,6 +64,10 @@ impl ContainerRecord {
             started: None,
             finished: None,
             auto_remove: false,
+            monitor_pid: 0,
+            monitor_start_time: 0,
+            detached: false,
+            tty: false,
         }
     }
 
@@ -64,6 +81,11 @@ impl ContainerRecord {
             return true;
         }
         false
+    }
+
+    /// True while the process that records this container's end is alive.
+    pub fn monitor_alive(&self) -> bool {
+        proc::is_same_process(self.monitor_pid, self.monitor_start_time)
     }
 
     /// The status as `ps` shows it: `Up`, `Created`, `Exited (N)`.
