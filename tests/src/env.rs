@@ -225,7 +225,12 @@ impl TestEnv {
     pub fn id_of(&self, name: &str) -> String {
         let link = self.root.join("names").join(name);
         let target = std::fs::read_link(&link).unwrap_or_else(|e| {
-            panic!("reading the name link {}: {e}; names: {:?}; containers: {:?}", link.display(), self.names(), self.container_dirs())
+            panic!(
+                "reading the name link {}: {e}; names: {:?}; containers: {:?}",
+                link.display(),
+                self.names(),
+                self.container_dirs()
+            )
         });
         let id = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         assert!(is_full_id(&id), "{} points at {}, not at a container ID", link.display(), target.display());
@@ -249,19 +254,23 @@ impl TestEnv {
         let mut ids: Vec<String> = Vec::new();
         let mut live: Vec<(i32, u64, String)> = Vec::new();
         match run(&["ps"]) {
-            Ok(out) if out.success() && out.stdout.trim().starts_with("CONTAINER ID") => {
-                for r in table::parse(&out.stdout, PS_COLUMNS) {
-                    let id = r.get("CONTAINER ID").to_string();
-                    if let Ok(pid) = r.get("PID").parse::<i32>() {
-                        if pid > 0 && r.get("STATUS").starts_with("Up") {
-                            if let Some(t) = host::start_time(pid) {
-                                live.push((pid, t, id.clone()));
+            Ok(out) if out.success() && out.stdout.trim().is_empty() => {}
+            Ok(out) if out.success() => match table::try_parse(&out.stdout, PS_COLUMNS) {
+                Err(e) => problems.push(format!("cleanup: ps: {e}")),
+                Ok(rows) => {
+                    for r in rows {
+                        let id = r.get("CONTAINER ID").to_string();
+                        if let Ok(pid) = r.get("PID").parse::<i32>() {
+                            if pid > 0 && r.get("STATUS").starts_with("Up") {
+                                if let Some(t) = host::start_time(pid) {
+                                    live.push((pid, t, id.clone()));
+                                }
                             }
                         }
+                        ids.push(id);
                     }
-                    ids.push(id);
                 }
-            }
+            },
             Ok(out) => problems.push(format!("cleanup: ps failed\n{out}")),
             Err(e) => problems.push(format!("cleanup: {e}")),
         }

@@ -37,10 +37,7 @@ pub fn mounts_under(dir: &Path) -> Vec<Mount> {
 /// Mounts that name `dir` anywhere: as mount point, source or option.
 pub fn mounts_mentioning(dir: &Path) -> Vec<Mount> {
     let needle = dir.to_string_lossy().into_owned();
-    mounts()
-        .into_iter()
-        .filter(|m| m.mount_point.starts_with(dir) || unescape(&m.line).contains(&needle))
-        .collect()
+    mounts().into_iter().filter(|m| m.mount_point.starts_with(dir) || unescape(&m.line).contains(&needle)).collect()
 }
 
 /// mountinfo escapes space, tab, newline and backslash as octal.

@@ -42,7 +42,10 @@ impl Pty {
             if rc != 0 {
                 return Err(io::Error::from_raw_os_error(rc));
             }
-            let s = check(libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC), "opening the pty slave")?;
+            let s = check(
+                libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC),
+                "opening the pty slave",
+            )?;
             let slave = OwnedFd::from_raw_fd(s);
             let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
             check(libc::ioctl(m, libc::TIOCSWINSZ, &ws), "TIOCSWINSZ")?;
@@ -55,7 +58,8 @@ impl Pty {
         // SAFETY: termios is plain data; tcgetattr fills it from a valid fd.
         unsafe {
             let mut t: libc::termios = std::mem::zeroed();
-            check(libc::tcgetattr(self.slave.as_raw_fd(), &mut t), "tcgetattr").expect("reading the terminal's settings");
+            check(libc::tcgetattr(self.slave.as_raw_fd(), &mut t), "tcgetattr")
+                .expect("reading the terminal's settings");
             Termios(t)
         }
     }
@@ -179,7 +183,11 @@ impl PtyChild {
                 }
                 let why = if self.exited() { "mydocker exited" } else { "timed out" };
                 self.kill();
-                panic!("waiting for {needle:?} on the terminal of {}: {why}\nterminal output: {:?}", self.command, self.text());
+                panic!(
+                    "waiting for {needle:?} on the terminal of {}: {why}\nterminal output: {:?}",
+                    self.command,
+                    self.text()
+                );
             }
             self.read_some(Duration::from_millis(50));
         }

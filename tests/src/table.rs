@@ -14,15 +14,23 @@ pub struct Row {
 impl Row {
     /// The cell of `column` (trimmed); fails the test if there is no such column.
     pub fn get(&self, column: &str) -> &str {
-        self.cells.get(column).map(String::as_str).unwrap_or_else(|| panic!("no column {column:?} in row {:?}", self.line))
+        self.cells
+            .get(column)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no column {column:?} in row {:?}", self.line))
     }
 }
 
 /// Parse `text` whose first line must hold `columns`, in that order.
 /// Fails the test, showing the text, if the header is not as promised.
 pub fn parse(text: &str, columns: &[&str]) -> Vec<Row> {
+    try_parse(text, columns).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// As [`parse`], returning a header that breaks the promise as an error.
+pub fn try_parse(text: &str, columns: &[&str]) -> Result<Vec<Row>, String> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().unwrap_or_else(|| panic!("no header line in:\n{text}"));
+    let header = lines.next().ok_or_else(|| format!("no header line (wanted {columns:?}) in:\n{text}"))?;
     if header.contains('\t') {
         return parse_tabs(header, lines, columns, text);
     }
@@ -31,12 +39,13 @@ pub fn parse(text: &str, columns: &[&str]) -> Vec<Row> {
     let mut starts = Vec::new();
     let mut from = 0;
     for col in columns {
-        let at = find_word(&header, col, from)
-            .unwrap_or_else(|| panic!("header {header_str:?} lacks column {col:?} (after position {from}); wanted {columns:?}"));
+        let at = find_word(&header, col, from).ok_or_else(|| {
+            format!("header {header_str:?} lacks column {col:?} (after position {from}); wanted {columns:?}\n{text}")
+        })?;
         starts.push(at);
         from = at + col.chars().count();
     }
-    lines
+    Ok(lines
         .map(|line| {
             let chars: Vec<char> = line.chars().collect();
             let mut cells = HashMap::new();
@@ -48,20 +57,26 @@ pub fn parse(text: &str, columns: &[&str]) -> Vec<Row> {
             }
             Row { cells, line: line.to_string() }
         })
-        .collect()
+        .collect())
 }
 
-fn parse_tabs<'a>(header: &str, lines: impl Iterator<Item = &'a str>, columns: &[&str], text: &str) -> Vec<Row> {
+fn parse_tabs<'a>(
+    header: &str,
+    lines: impl Iterator<Item = &'a str>,
+    columns: &[&str],
+    text: &str,
+) -> Result<Vec<Row>, String> {
     let names: Vec<&str> = header.split('\t').map(str::trim).collect();
-    for col in columns {
-        assert!(names.contains(col), "header {header:?} lacks column {col:?}:\n{text}");
+    if let Some(col) = columns.iter().find(|c| !names.contains(c)) {
+        return Err(format!("header {header:?} lacks column {col:?}:\n{text}"));
     }
-    lines
+    Ok(lines
         .map(|line| {
-            let cells = names.iter().zip(line.split('\t')).map(|(n, c)| (n.to_string(), c.trim().to_string())).collect();
+            let cells =
+                names.iter().zip(line.split('\t')).map(|(n, c)| (n.to_string(), c.trim().to_string())).collect();
             Row { cells, line: line.to_string() }
         })
-        .collect()
+        .collect())
 }
 
 /// Where `word` starts in `header` at or after `from`, as a whole word

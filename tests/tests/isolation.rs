@@ -72,7 +72,9 @@ fn standard_mounts_inside() {
     let env = test_env!("iso_mounts");
     let out = env.run_ok(&["run", "--rm", "busybox", "cat", "/proc/mounts"]);
     let entries: Vec<Vec<&str>> = out.stdout.lines().map(|l| l.split(' ').collect()).collect();
-    let find = |mp: &str| entries.iter().rev().find(|e| e.get(1) == Some(&mp)).unwrap_or_else(|| panic!("no mount at {mp} inside\n{out}"));
+    let find = |mp: &str| {
+        entries.iter().rev().find(|e| e.get(1) == Some(&mp)).unwrap_or_else(|| panic!("no mount at {mp} inside\n{out}"))
+    };
     assert_eq!(find("/")[2], "overlay", "the root should be an overlay\n{out}");
     assert_eq!(find("/proc")[2], "proc", "{out}");
     assert_eq!(find("/dev")[2], "tmpfs", "{out}");
@@ -95,7 +97,16 @@ fn host_mount_table_is_untouched_during_and_after_a_run() {
     let env = test_env!("iso_host_mounts");
     let name = env.name("up");
     let before = host::mounts();
-    let mut run = env.spawn(&["run", "-i", "--name", &name, "busybox", "sh", "-c", "cat /proc/mounts; echo READY; read line; echo bye"]);
+    let mut run = env.spawn(&[
+        "run",
+        "-i",
+        "--name",
+        &name,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/mounts; echo READY; read line; echo bye",
+    ]);
     let inside = run.wait_for_stdout("READY", Duration::from_secs(30));
     env.wait_until_up(&name);
     // During: nothing of the container is mounted on the host.
@@ -117,7 +128,9 @@ fn host_mount_table_is_untouched_during_and_after_a_run() {
         let new: Vec<&str> = table
             .iter()
             .filter(|m| !before.contains(m))
-            .filter(|m| ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys"].iter().any(|p| m.mount_point.as_os_str() == *p))
+            .filter(|m| {
+                ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys"].iter().any(|p| m.mount_point.as_os_str() == *p)
+            })
             .map(|m| m.line.as_str())
             .collect();
         assert!(new.is_empty(), "the host gained mounts {when} the run:\n{}", new.join("\n"));
@@ -132,7 +145,14 @@ fn dev_has_the_standard_nodes_and_sys_is_read_only() {
     for want in ["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm"] {
         assert!(names.contains(&want), "/dev lacks {want}\n{out}");
     }
-    let out = env.run_ok(&["run", "--rm", "busybox", "sh", "-c", "echo gone > /dev/null && head -c 5 /dev/zero | wc -c && head -c 7 /dev/urandom | wc -c"]);
+    let out = env.run_ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo gone > /dev/null && head -c 5 /dev/zero | wc -c && head -c 7 /dev/urandom | wc -c",
+    ]);
     assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), vec!["5", "7"], "{out}");
     let out = env.mydocker(&["run", "--rm", "busybox", "sh", "-c", "echo x > /dev/full"]);
     out.assert_failure();
@@ -155,12 +175,18 @@ fn containers_have_separate_writable_layers() {
     out.assert_failure();
     assert!(!out.stdout.contains("from-a"), "{out}");
     // Nor does the image: no file of that name anywhere in the image store.
-    let in_images: Vec<_> = host::walk(&env.root().join("images")).into_iter().filter(|p| p.ends_with(&marker)).collect();
+    let in_images: Vec<_> =
+        host::walk(&env.root().join("images")).into_iter().filter(|p| p.ends_with(&marker)).collect();
     assert!(in_images.is_empty(), "a container's write reached the image's layer: {in_images:?}");
     // It lives in the container's own upper dir, until rm.
     let id = env.id_of(&a);
     let upper_file = env.container_dir(&id).join("upper").join(&marker);
-    assert_eq!(fs::read_to_string(&upper_file).unwrap_or_default(), "from-a\n", "{} should hold the write", upper_file.display());
+    assert_eq!(
+        fs::read_to_string(&upper_file).unwrap_or_default(),
+        "from-a\n",
+        "{} should hold the write",
+        upper_file.display()
+    );
     env.run_ok(&["rm", &a]);
     assert!(!upper_file.exists() && !env.container_dir(&id).exists(), "rm left {}", env.container_dir(&id).display());
 }

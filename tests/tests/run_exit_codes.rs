@@ -23,7 +23,8 @@ fn killed_by_signal_is_128_plus_signal() {
     let name = env.name("victim");
     let mut run = env.spawn(&["run", "--name", &name, "busybox", "sleep", "1000"]);
     let row = env.wait_until_up(&name);
-    let pid: i32 = row.get("PID").parse().unwrap_or_else(|_| panic!("ps shows no pid for a running container: {}", row.line));
+    let pid: i32 =
+        row.get("PID").parse().unwrap_or_else(|_| panic!("ps shows no pid for a running container: {}", row.line));
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     assert!(
         String::from_utf8_lossy(&cmdline).starts_with("sleep\u{0}1000"),

@@ -28,7 +28,14 @@ fn env_flags_and_env_file_reach_the_command() {
     let out = env.run_command(cmd);
     out.assert_success();
     let lines = out.lines();
-    for want in ["FOO=bar", "SPACED=a b  c", "MYDOCKER_TEST_PASSED=from host", "FROM_FILE=file value", "WITH_EQUALS=a=b", "HOME=/root"] {
+    for want in [
+        "FOO=bar",
+        "SPACED=a b  c",
+        "MYDOCKER_TEST_PASSED=from host",
+        "FROM_FILE=file value",
+        "WITH_EQUALS=a=b",
+        "HOME=/root",
+    ] {
         assert!(lines.iter().any(|l| l == want), "`env` lacks {want:?}\n{out}");
     }
     assert!(lines.iter().any(|l| l.starts_with("HOSTNAME=")), "`env` lacks HOSTNAME\n{out}");
@@ -71,7 +78,16 @@ fn volume_shares_files_both_ways() {
     fs::create_dir(&host_dir).unwrap();
     fs::write(host_dir.join("from-host"), "hello from host\n").unwrap();
     let spec = format!("{}:/data", host_dir.display());
-    let out = env.run_ok(&["run", "--rm", "-v", &spec, "busybox", "sh", "-c", "cat /data/from-host; echo written > /data/from-ctr"]);
+    let out = env.run_ok(&[
+        "run",
+        "--rm",
+        "-v",
+        &spec,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /data/from-host; echo written > /data/from-ctr",
+    ]);
     assert_eq!(out.stdout, "hello from host\n", "{out}");
     assert_eq!(fs::read_to_string(host_dir.join("from-ctr")).unwrap(), "written\n");
 }
