@@ -246,3 +246,27 @@ impl Drop for PtyChild {
 pub fn lines(text: &str) -> Vec<String> {
     text.split('\n').map(|l| l.trim_end_matches('\r').trim().to_string()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shell_on_the_pty_sees_a_terminal_of_its_size() {
+        let term = Pty::open(40, 100);
+        let before = term.termios();
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "stty size; test -t 0 && echo is-a-tty; read x; echo got-$x; stty raw -echo; exit 4"]);
+        let mut run = term.spawn(cmd);
+        run.wait_for("is-a-tty", Duration::from_secs(10));
+        run.write(b"typed\n");
+        let status = run.finish(Duration::from_secs(10));
+        assert_eq!(status.code(), Some(4));
+        let lines = lines(&run.text());
+        assert!(lines.iter().any(|l| l == "40 100"), "{lines:?}");
+        assert!(lines.iter().any(|l| l == "got-typed"), "{lines:?}");
+        // `stty raw -echo` changed the terminal: the comparison notices.
+        assert!(term.termios() != before);
+        assert!(term.termios().is_raw());
+    }
+}
