@@ -27,7 +27,8 @@ pub fn main(mut args: Args) -> Result<()> {
     let tar = busybox::make_tar(None, false)?;
 
     let mut c = cargo();
-    c.arg("test");
+    // Every test binary runs even after one fails: CI shows all failures.
+    c.args(["test", "--no-fail-fast"]);
     if !names_packages(&to_cargo) {
         c.arg("--workspace");
     }
