@@ -27,8 +27,7 @@ pub fn resolve_in_root(root: &Path, path: &Path) -> io::Result<PathBuf> {
             Ok(meta) if meta.file_type().is_symlink() => {
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return Err(io::Error::new(
-                        io::ErrorKind::Other,
+                    return Err(io::Error::other(
                         format!("too many levels of symbolic links resolving {} in {}", path.display(), root.display()),
                     ));
                 }
