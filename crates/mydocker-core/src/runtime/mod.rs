@@ -1,0 +1,159 @@
+//! The runtime half of core: an OCI runtime Spec in, a running container
+//! process out. The Spec is its only input, so the same code can serve the
+//! OCI runtime commands over a bundle.
+
+pub mod plan;
+pub mod process;
+pub mod wait;
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use nix::unistd::Pid;
+use oci_spec::runtime::Spec;
+
+use crate::CoreError;
+use plan::InitPlan;
+use process::channel::{self, Channel, Message};
+use process::clone::{fork_into, Forked};
+use process::init;
+
+/// The container's stdio: each fd given replaces the one mydocker would
+/// otherwise pass on (with a terminal, the pty replaces all three).
+#[derive(Debug, Default)]
+pub struct Stdio {
+    pub stdin: Option<OwnedFd>,
+    pub stdout: Option<OwnedFd>,
+    pub stderr: Option<OwnedFd>,
+}
+
+impl Stdio {
+    /// Inherit stdout and stderr; stdin too when `interactive`, else /dev/null.
+    pub fn foreground(interactive: bool) -> Result<Stdio, CoreError> {
+        let stdin = if interactive { None } else { Some(dev_null()?) };
+        Ok(Stdio { stdin, ..Default::default() })
+    }
+}
+
+pub fn dev_null() -> Result<OwnedFd, CoreError> {
+    Ok(OwnedFd::from(std::fs::File::open("/dev/null").map_err(CoreError::io("opening /dev/null"))?))
+}
+
+/// A container whose init is set up and has been told to exec.
+#[derive(Debug)]
+pub struct Running {
+    /// Our child, to wait for and reap.
+    pub pid: Pid,
+    pub pidfd: OwnedFd,
+    /// Where forwarded signals go: the child itself, or for exec the
+    /// process it forked inside the container.
+    pub target: Pid,
+    /// The pty master, when the Spec asks for a terminal.
+    pub pty: Option<OwnedFd>,
+}
+
+/// A cloned init, waiting for `Start`.
+#[derive(Debug)]
+pub struct Created {
+    pub pid: Pid,
+    target: Pid,
+    pidfd: Option<OwnedFd>,
+    chan: Channel,
+    pty: Option<OwnedFd>,
+}
+
+/// Clone init into its namespaces and let it build its root; it then waits
+/// for [`Created::start`]. The caller must be single-threaded.
+pub fn create(spec: &Spec, bundle: &Path, stdio: Stdio) -> Result<Created, CoreError> {
+    let plan = InitPlan::from_spec(spec, bundle)?;
+    let (parent, child) = channel::pair().map_err(CoreError::sys("making the sync channel"))?;
+    match fork_into(plan.clone_flags).map_err(CoreError::sys("cloning the container's init"))? {
+        Forked::Child => {
+            drop(parent);
+            init::run(&plan, child, stdio)
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(child);
+            Ok(Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None })
+        }
+    }
+}
+
+/// Fork a process that joins the namespaces of the container whose PID 1 is
+/// behind `container`, and prepares `spec.process` there; it then waits for
+/// [`Created::start`]. The caller must be single-threaded.
+pub fn exec_in(container: &OwnedFd, spec: &Spec, stdio: Stdio) -> Result<Created, CoreError> {
+    let plan = InitPlan::from_spec(spec, Path::new("/"))?;
+    let (parent, child) = channel::pair().map_err(CoreError::sys("making the sync channel"))?;
+    match fork_into(0).map_err(CoreError::sys("forking the exec process"))? {
+        Forked::Child => {
+            drop(parent);
+            process::join::run(&plan, container, child, stdio)
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(child);
+            Ok(Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None })
+        }
+    }
+}
+
+impl Created {
+    /// Let init exec the command; returns once exec has happened, or with
+    /// the reason it could not (init has then been reaped).
+    pub fn start(mut self) -> Result<Running, CoreError> {
+        // A send error means init already left; its reason is in the channel.
+        let _ = self.chan.send(&Message::Start, None);
+        loop {
+            match self.chan.recv() {
+                Ok(Some((Message::PtyMaster, fd))) => self.pty = fd,
+                Ok(Some((Message::Pid { pid }, _))) => self.target = Pid::from_raw(pid),
+                Ok(Some((Message::Failed { message, code }, _))) => {
+                    self.reap();
+                    return Err(CoreError::Init { message, code });
+                }
+                Ok(Some((Message::Start, _))) => {
+                    self.kill_and_reap();
+                    return Err(CoreError::Init { message: "init sent an unexpected message".into(), code: 125 });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.kill_and_reap();
+                    return Err(CoreError::sys("reading from the container's init")(e));
+                }
+            }
+        }
+        // EOF: either exec closed the channel, or init died without a word.
+        let pidfd = self.pidfd.take().expect("pidfd is present until start");
+        if wait::has_exited(&pidfd) {
+            let status = wait::reap(self.pid).map(|c| c.to_string()).unwrap_or_else(|_| "?".into());
+            return Err(CoreError::Init {
+                message: format!("the container's init died before running the command (status {status})"),
+                code: 125,
+            });
+        }
+        Ok(Running { pid: self.pid, pidfd, target: self.target, pty: self.pty.take() })
+    }
+
+    /// Give up on this container: kill init and reap it.
+    pub fn abort(mut self) {
+        self.kill_and_reap();
+    }
+
+    fn kill_and_reap(&mut self) {
+        let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+        self.reap();
+    }
+
+    fn reap(&mut self) {
+        let _ = wait::reap(self.pid);
+        self.pidfd = None;
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        if self.pidfd.is_some() {
+            self.kill_and_reap();
+        }
+    }
+}
