@@ -1,0 +1,102 @@
+//! Starting a container whose record and Spec are ready: in the foreground
+//! (mydocker waits and records the end) or detached (a monitor process does).
+//! Used by run and start.
+
+use std::path::Path;
+
+use mydocker_state::{proc, time, ContainerRecord, Status};
+use oci_spec::runtime::Spec;
+
+use super::attach::{wait_attached, SignalBlock};
+use super::Engine;
+use crate::runtime::{self, Created, Stdio};
+use crate::CoreError;
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const LOG_FILE: &str = "container.log";
+
+pub(crate) enum Mode {
+    /// Attached: stdin passed on only when interactive.
+    Foreground { interactive: bool },
+    Detached,
+}
+
+impl Engine {
+    /// Launch the container; in the foreground returns its exit code, detached 0
+    /// once it runs.
+    pub(crate) fn launch(&self, rec: ContainerRecord, spec: &Spec, mode: Mode, signals: &SignalBlock) -> Result<i32, CoreError> {
+        let dir = self.containers.dir(&rec.id);
+        match mode {
+            Mode::Foreground { interactive } => self.launch_foreground(rec, spec, &dir, interactive, signals),
+            Mode::Detached => super::monitor::launch_detached(self, rec, spec, &dir),
+        }
+    }
+
+    fn launch_foreground(
+        &self,
+        mut rec: ContainerRecord,
+        spec: &Spec,
+        dir: &Path,
+        interactive: bool,
+        signals: &SignalBlock,
+    ) -> Result<i32, CoreError> {
+        let created = runtime::create(spec, dir, Stdio::foreground(interactive)?)?;
+        let me = std::process::id() as i32;
+        let running = match self.record_started(&mut rec, created, me) {
+            Ok(r) => r,
+            Err(e) => {
+                rec.exit_code = Some(e.exit_code());
+                self.finish(rec, dir)?;
+                return Err(e);
+            }
+        };
+        let code = wait_attached(running, signals, interactive);
+        rec.exit_code = code.as_ref().ok().copied();
+        self.finish(rec, dir)?;
+        code
+    }
+
+    /// Record the new pid (while init builds its root), then let init exec.
+    pub(crate) fn record_started(
+        &self,
+        rec: &mut ContainerRecord,
+        created: Created,
+        monitor_pid: i32,
+    ) -> Result<runtime::Running, CoreError> {
+        rec.pid = created.pid.as_raw();
+        rec.pid_start_time = proc::start_time(rec.pid).unwrap_or(0);
+        rec.status = Status::Running;
+        rec.exit_code = None;
+        rec.started = Some(time::now_rfc3339());
+        rec.finished = None;
+        rec.monitor_pid = monitor_pid;
+        rec.monitor_start_time = proc::start_time(monitor_pid).unwrap_or(0);
+        if let Err(e) = self.containers.save(rec) {
+            created.abort();
+            return Err(e.into());
+        }
+        created.start()
+    }
+
+    /// Record the end of a container, or remove it with --rm. A container
+    /// removed meanwhile (rm -f from elsewhere) is left removed.
+    pub(crate) fn finish(&self, mut rec: ContainerRecord, dir: &Path) -> Result<(), CoreError> {
+        if !dir.exists() {
+            return Ok(());
+        }
+        let _lock = self.containers.lock(&rec.id)?;
+        if !dir.join("state.json").exists() {
+            return Ok(());
+        }
+        if rec.auto_remove {
+            self.containers.remove(&rec.id, &rec.name)?;
+            return Ok(());
+        }
+        rec.status = Status::Stopped;
+        rec.pid = 0;
+        rec.monitor_pid = 0;
+        rec.finished = Some(time::now_rfc3339());
+        self.containers.save(&rec)?;
+        Ok(())
+    }
+}

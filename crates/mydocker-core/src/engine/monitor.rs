@@ -1,0 +1,193 @@
+//! The monitor of a detached container: a small process of its own session
+//! (and child subreaper) that owns the container. It writes the container's
+//! stdout and stderr to container.log, line by line with stream and time,
+//! waits for the exit, records the exit code and finish time, and honours
+//! --rm. The `run -d` that forked it returns once the container runs.
+
+use std::fs::OpenOptions;
+use std::io::{BufWriter, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use mydocker_state::log::{LineSplitter, Stream};
+use mydocker_state::ContainerRecord;
+use nix::fcntl::OFlag;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use oci_spec::runtime::Spec;
+
+use super::launch::LOG_FILE;
+use super::Engine;
+use crate::runtime::process::clone::{fork_into, Forked};
+use crate::runtime::{self, dev_null, wait, Running, Stdio};
+use crate::CoreError;
+
+/// Fork the monitor; return once it reports the container running (or why not).
+pub(crate) fn launch_detached(engine: &Engine, rec: ContainerRecord, spec: &Spec, dir: &Path) -> Result<i32, CoreError> {
+    let (report_r, report_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
+    match fork_into(0).map_err(CoreError::sys("forking the container's monitor"))? {
+        Forked::Child => {
+            drop(report_r);
+            monitor(engine, rec, spec, dir, report_w)
+        }
+        Forked::Parent { .. } => {
+            drop(report_w);
+            let mut report = String::new();
+            std::fs::File::from(report_r)
+                .read_to_string(&mut report)
+                .map_err(CoreError::io("reading the monitor's report"))?;
+            parse_report(&report)
+        }
+    }
+}
+
+fn parse_report(report: &str) -> Result<i32, CoreError> {
+    if report == "ok" {
+        return Ok(0);
+    }
+    match report.split_once(' ') {
+        Some((code, message)) => Err(CoreError::Init {
+            message: message.to_string(),
+            code: code.parse().unwrap_or(125),
+        }),
+        None => Err(CoreError::Init {
+            message: "the container's monitor died before the container started".into(),
+            code: 125,
+        }),
+    }
+}
+
+/// The monitor process. Never returns.
+fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, report: OwnedFd) -> ! {
+    let mut report = std::fs::File::from(report);
+    let outcome = (|| -> Result<(Running, Vec<(OwnedFd, Stream)>), CoreError> {
+        detach_from_caller()?;
+        let terminal = spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
+        let mut outputs = Vec::new();
+        let stdio = if terminal {
+            Stdio { stdin: Some(dev_null()?), ..Default::default() }
+        } else {
+            let (out_r, out_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
+            let (err_r, err_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
+            outputs.push((out_r, Stream::Stdout));
+            outputs.push((err_r, Stream::Stderr));
+            Stdio { stdin: Some(dev_null()?), stdout: Some(out_w), stderr: Some(err_w) }
+        };
+        let created = runtime::create(spec, dir, stdio)?;
+        let me = std::process::id() as i32;
+        let mut running = engine.record_started(&mut rec, created, me)?;
+        if let Some(master) = running.pty.take() {
+            outputs.push((master, Stream::Stdout));
+        }
+        Ok((running, outputs))
+    })();
+    let (running, outputs) = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = write!(report, "{} {}", e.exit_code(), e);
+            drop(report);
+            if rec.status == mydocker_state::Status::Running {
+                rec.exit_code = Some(e.exit_code());
+                let _ = engine.finish(rec, dir);
+            }
+            exit(1)
+        }
+    };
+    let _ = report.write_all(b"ok");
+    drop(report);
+
+    let code = match pump_logs(&dir.join(LOG_FILE), &running, outputs) {
+        Ok(()) => wait::reap(running.pid).ok(),
+        Err(e) => {
+            log::error!("container {}: writing its log: {e}", rec.name);
+            wait::reap(running.pid).ok()
+        }
+    };
+    rec.exit_code = code;
+    let _ = engine.finish(rec, dir);
+    exit(0)
+}
+
+fn exit(code: i32) -> ! {
+    // SAFETY: _exit ends the monitor without running the CLI's exit path twice.
+    unsafe { libc::_exit(code) }
+}
+
+/// A session of its own, stdio on /dev/null (so that `$(mydocker run -d ..)`
+/// is not held open), and the container's orphans reparented to us.
+fn detach_from_caller() -> Result<(), CoreError> {
+    nix::unistd::setsid().map_err(CoreError::sys("setsid"))?;
+    nix::sys::prctl::set_child_subreaper(true).map_err(CoreError::sys("becoming a subreaper"))?;
+    let null = dev_null()?;
+    for fd in 0..=2 {
+        nix::unistd::dup2(null.as_raw_fd(), fd).map_err(CoreError::sys("redirecting stdio"))?;
+    }
+    Ok(())
+}
+
+/// Copy the container's output into its log until the container ends.
+fn pump_logs(path: &Path, running: &Running, outputs: Vec<(OwnedFd, Stream)>) -> Result<(), CoreError> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .map_err(CoreError::io(format!("opening {}", path.display())))?;
+    let mut log = BufWriter::with_capacity(64 * 1024, file);
+    let mut sources: Vec<(std::fs::File, LineSplitter, bool)> = outputs
+        .into_iter()
+        .map(|(fd, s)| (std::fs::File::from(fd), LineSplitter::new(s), true))
+        .collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut exited = false;
+    while sources.iter().any(|s| s.2) {
+        let mut fds: Vec<PollFd> = Vec::new();
+        let mut which = Vec::new();
+        for (i, s) in sources.iter().enumerate().filter(|(_, s)| s.2) {
+            fds.push(PollFd::new(s.0.as_fd(), PollFlags::POLLIN));
+            which.push(i);
+        }
+        if !exited {
+            fds.push(PollFd::new(running.pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(CoreError::sys("waiting for output")(e)),
+            Ok(_) => {}
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().map(|r| !r.is_empty()).unwrap_or(false)).collect();
+        drop(fds);
+        if !exited && ready[which.len()] {
+            // The container ended: what is left in the pipes is read without
+            // blocking (a pty master reports EIO once its slave is gone).
+            exited = true;
+            for s in sources.iter_mut() {
+                let _ = nix::fcntl::fcntl(s.0.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+            }
+        }
+        for (k, i) in which.iter().enumerate() {
+            if !ready[k] && !exited {
+                continue;
+            }
+            let s = &mut sources[*i];
+            loop {
+                match s.0.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        s.1.finish(&mut log).map_err(CoreError::io("writing the log"))?;
+                        s.2 = false;
+                        break;
+                    }
+                    Ok(n) => {
+                        s.1.feed(&buf[..n], &mut log).map_err(CoreError::io("writing the log"))?;
+                        if !exited {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        log.flush().map_err(CoreError::io("writing the log"))?;
+    }
+    Ok(())
+}
