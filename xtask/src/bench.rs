@@ -119,13 +119,11 @@ pub fn main(mut args: Args) -> Result<()> {
             root: Some(lab.dir.join("mydocker-root")),
         };
         lab.mydocker = Some(mydocker);
-        let mydocker = lab.mydocker.as_ref().expect("just set");
-        run(&mut mydocker.cmd([
-            std::ffi::OsStr::new("import"),
-            tar.as_os_str(),
-            IMAGE.as_ref(),
-        ]))?;
         lab.imported = true;
+        lab.mydocker
+            .as_ref()
+            .expect("just set")
+            .import(&tar, IMAGE)?;
     }
 
     let commands: Vec<(Contender, Vec<String>)> = contenders
@@ -138,6 +136,9 @@ pub fn main(mut args: Args) -> Result<()> {
     for (contender, argv) in &commands {
         run(&mut env.wrap(argv))
             .with_context(|| format!("{} does not start a container", contender.name()))?;
+    }
+    if has(&contenders, Contender::Mydocker) {
+        check_isolated(&env, &lab)?;
     }
 
     println!("\n==> timing: {runs} runs each after {warmup} warm-up runs");
@@ -237,16 +238,7 @@ impl Lab {
             ]
         };
         match contender {
-            Contender::Mydocker => {
-                let m = self.mydocker.as_ref().expect("mydocker was built");
-                let mut argv = vec![
-                    s(&m.bin),
-                    "--root".into(),
-                    s(m.root.as_ref().expect("a temp root")),
-                ];
-                argv.extend(["run", "--rm", IMAGE, "true"].map(String::from));
-                argv
-            }
+            Contender::Mydocker => self.mydocker_argv(&["run", "--rm", IMAGE, "true"]),
             Contender::Runc => oci(self.runc.as_ref().expect("runc is there"), "runc"),
             Contender::Crun => oci(self.crun.as_ref().expect("crun is there"), "crun"),
             Contender::Floor => {
@@ -271,9 +263,35 @@ impl Lab {
         }
     }
 
+    /// `mydocker --root R ARGS...`
+    fn mydocker_argv(&self, args: &[&str]) -> Vec<String> {
+        let m = self.mydocker.as_ref().expect("mydocker was built");
+        let root = m.root.as_ref().expect("a temp root");
+        let mut argv = vec![m.bin.to_string_lossy().into_owned(), "--root".into()];
+        argv.push(root.to_string_lossy().into_owned());
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv
+    }
+
     fn clean(&mut self) {
         if self.imported {
             if let Some(m) = &self.mydocker {
+                // `run --rm` should have left none; remove any that are left.
+                match output(&mut m.cmd(["ps", "-a", "-q"])) {
+                    Ok(ids) if ids.trim().is_empty() => {}
+                    Ok(ids) => {
+                        let ids: Vec<&str> = ids.split_whitespace().collect();
+                        eprintln!(
+                            "bench: warning: `run --rm` left containers: {}",
+                            ids.join(" ")
+                        );
+                        let rm = output(&mut m.cmd(["rm", "-f"].iter().chain(&ids)));
+                        if let Err(e) = rm {
+                            eprintln!("bench: warning: {e:#}");
+                        }
+                    }
+                    Err(e) => eprintln!("bench: warning: {e:#}"),
+                }
                 if let Err(e) = m.rmi(IMAGE) {
                     eprintln!("bench: warning: removing the image from the temp root: {e:#}");
                 }
@@ -316,6 +334,20 @@ impl Drop for Lab {
     fn drop(&mut self) {
         self.clean();
     }
+}
+
+/// A mydocker that exits 0 without running anything would time very well:
+/// make sure `run` really runs the command, as pid 1 of its own namespace.
+fn check_isolated(env: &BenchEnv, lab: &Lab) -> Result<()> {
+    let argv = lab.mydocker_argv(&["run", "--rm", IMAGE, "sh", "-c", "echo $$"]);
+    let printed = output(&mut env.wrap(&argv))?;
+    if printed.trim() != "1" {
+        bail!(
+            "`mydocker run --rm {IMAGE} sh -c 'echo $$'` printed {printed:?}, not 1: \
+             the command did not run as pid 1 of a new pid namespace"
+        );
+    }
+    Ok(())
 }
 
 /// Mount points of this mount namespace at or under `dir`.

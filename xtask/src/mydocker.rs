@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::util::{cmd, output, run};
 
@@ -41,8 +41,17 @@ impl Mydocker {
             println!("image {name} is there already: not importing it again");
             return Ok(());
         }
+        self.import(tar, name)
+    }
+
+    /// `mydocker import TAR NAME`, then a look that `images` lists it.
+    pub fn import(&self, tar: &Path, name: &str) -> Result<()> {
         run(&mut self.cmd([OsStr::new("import"), tar.as_os_str(), OsStr::new(name)]))
-            .with_context(|| format!("importing {} as {name}", tar.display()))
+            .with_context(|| format!("importing {} as {name}", tar.display()))?;
+        if !self.has_image(name)? {
+            bail!("`mydocker import` succeeded but `mydocker images` does not list {name}");
+        }
+        Ok(())
     }
 
     /// `mydocker rmi NAME`
