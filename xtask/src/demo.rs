@@ -12,11 +12,12 @@ use crate::util::{is_root, run};
 
 /// What the demo container runs: its hostname, its pid, its processes, its
 /// network interfaces and its mounts, all of them its own.
-const SCRIPT: &str = r#"echo "hostname: $(hostname)"
-echo "pid: $$"
-echo "processes:"; ps
-echo "interfaces:"; ls /sys/class/net
-echo "mounts:"; head /proc/mounts"#;
+const SCRIPT: &str = concat!(
+    r#"echo "hostname: $(hostname)"; echo "pid: $$"; "#,
+    r#"echo "processes:"; ps -o pid,user,comm; "#,
+    r#"echo "interfaces:"; ls /sys/class/net; "#,
+    r#"echo "mounts:"; head /proc/mounts"#,
+);
 
 pub fn main(args: Args) -> Result<()> {
     args.finish()?;
@@ -24,7 +25,8 @@ pub fn main(args: Args) -> Result<()> {
         bail!("demo: mydocker makes namespaces and mounts, so it needs root: run it as root");
     }
     step("1/4 busybox-static");
-    busybox::ensure_static()?;
+    let busybox = busybox::ensure_static()?;
+    println!("{} is a static busybox", busybox.display());
     step("2/4 build mydocker (release)");
     let bin = build::mydocker(Profile::Release)?;
     step("3/4 busybox.tar, imported as busybox");
