@@ -2,6 +2,7 @@
 
 pub mod dev;
 pub mod error;
+pub mod image;
 pub mod mount_options;
 pub mod overlay;
 pub mod rootfs;
