@@ -25,7 +25,9 @@ use crate::args::Args;
 use crate::build::{self, Profile};
 use crate::busybox;
 use crate::mydocker::Mydocker;
-use crate::util::{cmd, fresh_temp_dir, is_root, output, run, shell_quote, workspace_root};
+use crate::util::{
+    cmd, display, fresh_temp_dir, is_root, output, run, shell_quote, workspace_root,
+};
 
 const IMAGE: &str = "busybox";
 const HYBRID_CONTROLLERS: &str = "/sys/fs/cgroup/unified/cgroup.controllers";
@@ -340,13 +342,16 @@ impl Drop for Lab {
 /// make sure `run` really runs the command, as pid 1 of its own namespace.
 fn check_isolated(env: &BenchEnv, lab: &Lab) -> Result<()> {
     let argv = lab.mydocker_argv(&["run", "--rm", IMAGE, "sh", "-c", "echo $$"]);
-    let printed = output(&mut env.wrap(&argv))?;
+    let mut check = env.wrap(&argv);
+    println!("$ {}", display(&check));
+    let printed = output(&mut check)?;
     if printed.trim() != "1" {
         bail!(
             "`mydocker run --rm {IMAGE} sh -c 'echo $$'` printed {printed:?}, not 1: \
              the command did not run as pid 1 of a new pid namespace"
         );
     }
+    println!("pid 1: the command ran in a pid namespace of its own");
     Ok(())
 }
 
@@ -555,7 +560,6 @@ fn report(results: &[Timing], versions: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::display;
 
     #[test]
     fn only_picks_contenders_in_order() {
