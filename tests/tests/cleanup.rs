@@ -126,3 +126,16 @@ fn no_leaks_after_many_runs() {
     }
     assert_nothing_left(&env, "after rm -f of all");
 }
+
+#[test]
+fn rm_flag_leaves_nothing_when_the_container_is_killed() {
+    let env = test_env!("clean_rm_flag_killed");
+    let name = env.name("k");
+    let run = env.spawn(&["run", "--rm", "--name", &name, "busybox", "sleep", "1000"]);
+    let row = env.wait_until_up(&name);
+    let pid: i32 = row.get("PID").parse().unwrap_or_else(|_| panic!("no pid for a running container: {}", row.line));
+    let started = host::start_time(pid).expect("the container's process is alive");
+    host::kill_if_same(pid, started);
+    run.wait(Duration::from_secs(30)).assert_code(137);
+    assert_nothing_left(&env, "after run --rm killed by SIGKILL");
+}

@@ -5,6 +5,14 @@ use std::path::Path;
 
 use mydocker_tests::{busybox_tar, host, is_full_id, test_env, unique};
 
+/// Fill the numeric fields a well-formed header has.
+fn owned_by_root(h: &mut tar::Header, mode: u32) {
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(946_684_800);
+}
+
 /// A tar with a harmless file, then the entries named in `evil`, written
 /// with raw names (the tar crate's path checks would refuse them).
 fn write_tar(path: &Path, good: &str, evil: &[&str]) {
@@ -15,7 +23,7 @@ fn write_tar(path: &Path, good: &str, evil: &[&str]) {
         assert!(name.len() < raw.len());
         raw[..name.len()].copy_from_slice(name.as_bytes());
         h.set_size(data.len() as u64);
-        h.set_mode(0o644);
+        owned_by_root(&mut h, 0o644);
         h.set_entry_type(tar::EntryType::Regular);
         h.set_cksum();
         b.append(&h, data).unwrap();
@@ -106,6 +114,8 @@ fn import_refuses_paths_that_escape() {
         write_tar(&tar, &good, &[evil]);
         let out = env.mydocker(&["import", &tar.to_string_lossy(), "evil"]);
         out.assert_failure();
+        // Refused for its path, not for some other fault of the tarball.
+        assert!(out.stderr.contains(evil), "the error should name the entry {evil:?}\n{out}");
         let exists = outside.exists();
         if exists {
             let _ = fs::remove_file(&outside);
@@ -134,7 +144,7 @@ fn import_does_not_write_through_a_symlink() {
         link.as_gnu_mut().unwrap().linkname[..4].copy_from_slice(b"/tmp");
         link.set_entry_type(tar::EntryType::Symlink);
         link.set_size(0);
-        link.set_mode(0o777);
+        owned_by_root(&mut link, 0o777);
         link.set_cksum();
         b.append(&link, &[][..]).unwrap();
         let name = format!("esc/{escape}");
@@ -142,7 +152,7 @@ fn import_does_not_write_through_a_symlink() {
         file.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
         file.set_entry_type(tar::EntryType::Regular);
         file.set_size(5);
-        file.set_mode(0o644);
+        owned_by_root(&mut file, 0o644);
         file.set_cksum();
         b.append(&file, &b"evil\n"[..]).unwrap();
         b.finish().unwrap();

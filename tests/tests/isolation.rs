@@ -28,9 +28,9 @@ fn hostname_differs_from_the_hosts() {
     let inside = out.stdout.trim();
     assert!(!inside.is_empty());
     assert_ne!(inside, host::hostname(), "the container sees the host's hostname");
-    // Changing it inside leaves the host's alone.
+    // Setting it for a container leaves the host's alone.
     let before = host::hostname();
-    env.run_ok(&["run", "--rm", "busybox", "hostname", "changed-inside"]);
+    env.run_ok(&["run", "--rm", "--hostname", "changed-for-ctr", "busybox", "true"]);
     assert_eq!(host::hostname(), before);
 }
 
@@ -39,8 +39,15 @@ fn command_is_pid_1_and_sees_only_its_processes() {
     let env = test_env!("iso_pid");
     let out = env.run_ok(&["run", "--rm", "busybox", "sh", "-c", "echo $$"]);
     assert_eq!(out.stdout, "1\n", "{out}");
-    // `sleep` in the background, then ps: sh (1), sleep and ps, nothing of the host.
-    let out = env.run_ok(&["run", "--rm", "busybox", "sh", "-c", "sleep 30 & ps -o pid,comm; kill $!"]);
+    // `sleep` in the background (waited for), then ps: sh (1), sleep and ps, nothing of the host.
+    let out = env.run_ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 30 & until ps -o comm | grep -q sleep; do :; done; ps -o pid,comm; kill $!",
+    ]);
     let rows: Vec<(u32, String)> = out
         .lines()
         .iter()

@@ -140,3 +140,17 @@ fn duplicate_name_is_125_and_leaves_the_first_alone() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].get("STATUS"), "Exited (0)");
 }
+
+#[test]
+fn racing_runs_for_one_name_have_one_winner() {
+    let env = test_env!("exit_125_race");
+    let name = env.name("race");
+    let runs: Vec<_> = (0..4).map(|_| env.spawn(&["run", "--name", &name, "busybox", "true"])).collect();
+    let codes: Vec<i32> = runs.into_iter().map(|r| r.wait(Duration::from_secs(60)).code()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "exactly one run should get the name: {codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 125).count(), 3, "the others fail with 125: {codes:?}");
+    assert_eq!(env.container_dirs().len(), 1, "{:?}", env.container_dirs());
+    assert_eq!(env.names(), vec![name.clone()]);
+    let row = env.row_of(&name).expect("the winner is listed");
+    assert_eq!(row.get("STATUS"), "Exited (0)");
+}
