@@ -121,6 +121,7 @@ pub fn main(mut args: Args) -> Result<()> {
             root: Some(lab.dir.join("mydocker-root")),
         };
         lab.mydocker = Some(mydocker);
+        // Set first: a half-done import is cleaned up too.
         lab.imported = true;
         lab.mydocker
             .as_ref()
@@ -145,7 +146,29 @@ pub fn main(mut args: Args) -> Result<()> {
 
     println!("\n==> timing: {runs} runs each after {warmup} warm-up runs");
     let json = workspace_root().join(".bench").join("start-latency.json");
-    fs::create_dir_all(json.parent().expect("has a parent"))?;
+    let folder = json.parent().expect("has a parent");
+    fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    let h = hyperfine_argv(&hyperfine, warmup, runs, &json, &commands);
+    run(&mut env.wrap(&h)).context("hyperfine failed")?;
+
+    let results = read_results(&json)?;
+    let report = report(&results, &versions(&commands));
+    print!("\n{report}");
+    let txt = json.with_extension("txt");
+    fs::write(&txt, &report).with_context(|| format!("writing {}", txt.display()))?;
+    println!("\nsaved {} and {}", json.display(), txt.display());
+    Ok(())
+}
+
+/// `hyperfine` timing every command with no shell in between, results
+/// exported as JSON to `json`.
+fn hyperfine_argv(
+    hyperfine: &Path,
+    warmup: u32,
+    runs: u32,
+    json: &Path,
+    commands: &[(Contender, Vec<String>)],
+) -> Vec<String> {
     let mut h = vec![
         hyperfine.to_string_lossy().into_owned(),
         "--shell=none".into(),
@@ -158,25 +181,15 @@ pub fn main(mut args: Args) -> Result<()> {
         "--export-json".into(),
         json.to_string_lossy().into_owned(),
     ];
-    for (contender, argv) in &commands {
-        h.push("--command-name".into());
-        h.push(contender.name().into());
-        h.push(
-            argv.iter()
-                .map(|a| shell_quote(a))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+    for (contender, argv) in commands {
+        let line: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+        h.extend([
+            "--command-name".into(),
+            contender.name().into(),
+            line.join(" "),
+        ]);
     }
-    run(&mut env.wrap(&h)).context("hyperfine failed")?;
-
-    let results = read_results(&json)?;
-    let report = report(&results, &versions(&commands));
-    print!("\n{report}");
-    let txt = json.with_extension("txt");
-    fs::write(&txt, &report).with_context(|| format!("writing {}", txt.display()))?;
-    println!("\nsaved {} and {}", json.display(), txt.display());
-    Ok(())
+    h
 }
 
 fn has(contenders: &[Contender], c: Contender) -> bool {
