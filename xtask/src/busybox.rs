@@ -110,17 +110,31 @@ fn mtime() -> u64 {
         .unwrap_or(DEFAULT_MTIME)
 }
 
-/// The applets busybox was built with, as paths relative to / (`bin/sh`,
-/// `usr/bin/[`, ...). Entries at the top level (`linuxrc`) and busybox
+/// The applets busybox was built with, as paths relative to /, every one in
+/// `bin/` as the official busybox image has them (`bin/sh`, `bin/top`,
+/// `bin/[`: the series runs `/bin/top`), whatever folder Debian's
+/// `--list-full` gives. Entries at the top level (`linuxrc`) and busybox
 /// itself are left out.
 fn list_applets() -> Result<Vec<String>> {
     let listing = output(cmd(BUSYBOX).arg("--list-full"))?;
-    let applets: Vec<String> = listing
+    check_applets(applets_in_bin(&listing))
+}
+
+fn applets_in_bin(listing: &str) -> Vec<String> {
+    let mut applets: Vec<String> = listing
         .lines()
         .map(str::trim)
-        .filter(|p| p.contains('/') && *p != "bin/busybox")
-        .map(String::from)
+        .filter(|p| p.contains('/'))
+        .filter_map(|p| p.rsplit('/').next())
+        .filter(|name| !name.is_empty() && *name != "busybox" && *name != "." && *name != "..")
+        .map(|name| format!("bin/{name}"))
         .collect();
+    applets.sort();
+    applets.dedup();
+    applets
+}
+
+fn check_applets(applets: Vec<String>) -> Result<Vec<String>> {
     for applet in &applets {
         if applet.starts_with('/') || applet.split('/').any(|c| c.is_empty() || c == "..") {
             bail!("`{BUSYBOX} --list-full` gave an odd path: {applet:?}");
@@ -307,6 +321,12 @@ mod tests {
         ]
         .map(String::from)
         .to_vec()
+    }
+
+    #[test]
+    fn every_applet_lands_in_bin_once() {
+        let listing = "bin/sh\nusr/bin/top\nsbin/ifconfig\nusr/bin/[\nbin/[\nlinuxrc\nbin/busybox\n";
+        assert_eq!(applets_in_bin(listing), ["bin/[", "bin/ifconfig", "bin/sh", "bin/top"]);
     }
 
     #[test]
