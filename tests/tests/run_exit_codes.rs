@@ -154,3 +154,31 @@ fn racing_runs_for_one_name_have_one_winner() {
     let row = env.row_of(&name).expect("the winner is listed");
     assert_eq!(row.get("STATUS"), "Exited (0)");
 }
+
+#[test]
+fn quick_commands_in_parallel_always_report_their_own_code() {
+    // A command that exits at once must not be mistaken for an init that
+    // died before exec, however the scheduler orders the two.
+    let env = test_env!("exit_quick");
+    let bad: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let env = &env;
+                s.spawn(move || {
+                    let mut bad = Vec::new();
+                    for i in 0..30 {
+                        let (cmd, want) = if (w + i) % 2 == 0 { ("true", 0) } else { ("false", 1) };
+                        let out = env.mydocker(&["run", "--rm", "busybox", cmd]);
+                        if out.status.code() != Some(want) {
+                            bad.push(format!("expected {want}\n{out}"));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    assert!(bad.is_empty(), "{} of 120 quick runs reported the wrong exit code; first:\n{}", bad.len(), bad[0]);
+    assert!(env.container_dirs().is_empty(), "--rm left {:?}", env.container_dirs());
+}
