@@ -165,3 +165,13 @@ fn import_does_not_write_through_a_symlink() {
     }
     assert!(!exists, "import wrote {} through a symlink in the tarball\n{out}", outside.display());
 }
+
+#[test]
+fn root_from_the_environment() {
+    let env = test_env!("img_env_root");
+    let mut cmd = std::process::Command::new(mydocker_tests::mydocker_bin());
+    cmd.env("MYDOCKER_ROOT", env.root()).arg("images");
+    let out = env.run_command(cmd);
+    out.assert_success();
+    assert!(out.stdout.lines().any(|l| l.starts_with("busybox ")), "MYDOCKER_ROOT was not used\n{out}");
+}

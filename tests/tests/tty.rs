@@ -84,3 +84,16 @@ fn tty_exit_code_and_cleanup_when_the_command_fails() {
     let row = env.row_of(&name).expect("listed after exit");
     assert_eq!(row.get("STATUS"), "Exited (7)", "{}", row.line);
 }
+
+#[test]
+fn tty_when_mydocker_has_no_terminal() {
+    // In a script or CI: -t still gives the command a terminal; mydocker
+    // relays its output even though its own stdin and stdout are not one.
+    let env = test_env!("tty_no_term");
+    let out =
+        env.mydocker(&["run", "-t", "--rm", "busybox", "sh", "-c", "tty; test -t 1 && echo out-is-a-tty; exit 4"]);
+    out.assert_code(4);
+    let lines = pty::lines(&out.stdout);
+    assert!(lines.iter().any(|l| l == "/dev/pts/0"), "{out}");
+    assert!(lines.iter().any(|l| l == "out-is-a-tty"), "{out}");
+}
