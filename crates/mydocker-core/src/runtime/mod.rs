@@ -103,10 +103,12 @@ impl Created {
     pub fn start(mut self) -> Result<Running, CoreError> {
         // A send error means init already left; its reason is in the channel.
         let _ = self.chan.send(&Message::Start, None);
+        let mut exec_announced = false;
         loop {
             match self.chan.recv() {
                 Ok(Some((Message::PtyMaster, fd))) => self.pty = fd,
                 Ok(Some((Message::Pid { pid }, _))) => self.target = Pid::from_raw(pid),
+                Ok(Some((Message::Exec, _))) => exec_announced = true,
                 Ok(Some((Message::Failed { message, code }, _))) => {
                     self.reap();
                     return Err(CoreError::Init { message, code });
@@ -122,15 +124,15 @@ impl Created {
                 }
             }
         }
-        // EOF: either exec closed the channel, or init died without a word.
-        let pidfd = self.pidfd.take().expect("pidfd is present until start");
-        if wait::has_exited(&pidfd) {
+        if !exec_announced {
             let status = wait::reap(self.pid).map(|c| c.to_string()).unwrap_or_else(|_| "?".into());
+            self.pidfd = None;
             return Err(CoreError::Init {
-                message: format!("the container's init died before running the command (status {status})"),
+                message: format!("the container's init died before running the command (exit status {status})"),
                 code: 125,
             });
         }
+        let pidfd = self.pidfd.take().expect("pidfd is present until start");
         Ok(Running { pid: self.pid, pidfd, target: self.target, pty: self.pty.take() })
     }
 

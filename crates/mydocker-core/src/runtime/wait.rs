@@ -1,7 +1,5 @@
 //! Waiting for a container process and turning its end into an exit code.
 
-use std::os::fd::{AsFd, OwnedFd};
-
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -27,12 +25,6 @@ pub fn reap(pid: Pid) -> nix::Result<i32> {
             }
         }
     }
-}
-
-/// True when the process behind `pidfd` has exited (a pidfd polls readable then).
-pub fn has_exited(pidfd: &OwnedFd) -> bool {
-    let mut fds = [nix::poll::PollFd::new(pidfd.as_fd(), nix::poll::PollFlags::POLLIN)];
-    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO), Ok(n) if n > 0)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! | 1b   | `Pid { pid }` (exec only: the joining child tells the pid of the process it forked into the container) | |
 //! | 2    | `PtyMaster` + fd (with terminal) |                                 |
 //! | 3    |                                  | `Start` (cgroup, network done)  |
-//! | 4    | EOF: exec succeeded (the socket is CLOEXEC) |                      |
+//! | 4    | `Exec`: everything is set, execve is next |                        |
+//! | 5    | EOF: exec succeeded (the socket is CLOEXEC) |                      |
 //! | any  | `Failed { message, code }`, then init exits |                      |
 //!
 //! The parent also closes its end to abort: init's read of `Start` then sees
@@ -33,6 +34,10 @@ pub enum Message {
     /// joining child -> parent (exec): the host pid of the process it forked
     /// inside the container's pid namespace.
     Pid { pid: i32 },
+    /// init -> parent: set up; execve is the next call. EOF after it means
+    /// the exec succeeded (however soon the command then ended); EOF without
+    /// it means init died before.
+    Exec,
     /// init -> parent: setup or exec failed; init exits with `code`.
     Failed { message: String, code: i32 },
 }

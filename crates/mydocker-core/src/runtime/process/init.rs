@@ -87,6 +87,7 @@ pub(crate) fn await_start_and_exec(plan: &InitPlan, chan: &Channel) -> Result<Ne
         .map_err(|f| Failure { message: f.message, code: f.code })?;
     umask(Mode::from_bits_truncate(0o022));
     close_fds_on_exec();
+    chan.send(&Message::Exec, None).map_err(|e| ("telling mydocker the command starts", e))?;
     let f = exec::exec(&program, &plan.args, &plan.env);
     Err(Failure { message: f.message, code: f.code })
 }
