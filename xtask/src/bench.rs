@@ -152,12 +152,37 @@ pub fn main(mut args: Args) -> Result<()> {
     run(&mut env.wrap(&h)).context("hyperfine failed")?;
 
     let results = read_results(&json)?;
-    let report = report(&results, &versions(&commands));
+    let mut report = report(&results, &versions(&commands));
+    if let Some(m) = lab.mydocker.as_ref() {
+        report.push_str(&lifecycle(&hyperfine, &env, m, runs.min(30), folder)?);
+    }
     print!("\n{report}");
     let txt = json.with_extension("txt");
     fs::write(&txt, &report).with_context(|| format!("writing {}", txt.display()))?;
     println!("\nsaved {} and {}", json.display(), txt.display());
     Ok(())
+}
+
+/// The lifecycle figures (bench_lifecycle): a run -d + stop + rm cycle,
+/// then ps over 1,000 stored containers. Returns their report lines.
+fn lifecycle(hyperfine: &Path, env: &BenchEnv, m: &Mydocker, runs: u32, folder: &Path) -> Result<String> {
+    use crate::bench_lifecycle as life;
+    let (cycle, ps) = life::commands(m);
+    println!("\n==> timing the lifecycle: {runs} runs each");
+    let json = folder.join("lifecycle.json");
+    run(&mut env.wrap(&life::argv(hyperfine, runs, &json, &cycle))).context("hyperfine failed")?;
+    let mut results = read_results(&json)?;
+    life::fill(m)?;
+    let json = folder.join("ps.json");
+    let timed = run(&mut env.wrap(&life::argv(hyperfine, runs, &json, &ps))).context("hyperfine failed");
+    life::empty(m)?;
+    timed?;
+    results.extend(read_results(&json)?);
+    let mut out = String::from("\nlifecycle               median ms     mean ± stddev ms\n");
+    for t in &results {
+        let _ = writeln!(out, "{:<22} {:>10.2}   {:>10.2} ± {:.2}", t.name, t.median, t.mean, t.stddev);
+    }
+    Ok(out)
 }
 
 /// `hyperfine` timing every command with no shell in between, results

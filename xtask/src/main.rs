@@ -4,6 +4,7 @@
 mod apt;
 mod args;
 mod bench;
+mod bench_lifecycle;
 mod build;
 mod busybox;
 mod demo;

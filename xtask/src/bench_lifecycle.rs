@@ -1,0 +1,110 @@
+//! The lifecycle figures beside the start latency, on the same temp root:
+//!   ps        `mydocker ps` with 1,000 containers in the store
+//!   cycle     one `run -d` + `stop` + `rm` (the container traps SIGTERM,
+//!             so stop measures our path, not its timeout)
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::mydocker::Mydocker;
+use crate::util::{output, shell_quote};
+
+/// How many containers `ps` lists.
+pub const STORED: usize = 1000;
+
+/// hyperfine argv for `commands` (name, shell line), exported to `json`.
+fn hyperfine(hyperfine: &Path, runs: u32, json: &Path, commands: &[(&str, String)]) -> Vec<String> {
+    let mut h = vec![
+        hyperfine.to_string_lossy().into_owned(),
+        "--warmup".into(),
+        "2".into(),
+        "--runs".into(),
+        runs.to_string(),
+        "--time-unit".into(),
+        "millisecond".into(),
+        "--export-json".into(),
+        json.to_string_lossy().into_owned(),
+    ];
+    for (name, line) in commands {
+        h.extend(["--command-name".to_string(), name.to_string(), line.clone()]);
+    }
+    h
+}
+
+/// The shell line of `mydocker --root R ARGS`.
+fn line(m: &Mydocker, args: &str) -> String {
+    let mut s = shell_quote(&m.bin.to_string_lossy());
+    if let Some(root) = &m.root {
+        s.push_str(" --root ");
+        s.push_str(&shell_quote(&root.to_string_lossy()));
+    }
+    s.push(' ');
+    s.push_str(args);
+    s
+}
+
+/// The cycle's shell line: run -d, stop, rm of one container.
+pub fn cycle_command(m: &Mydocker) -> String {
+    let run = line(m, "run -d busybox sh -c 'trap \"exit 0\" TERM; sleep 60 & wait'");
+    format!(
+        "id=$({run}) && {} >/dev/null && {} >/dev/null",
+        line(m, "stop \"$id\""),
+        line(m, "rm \"$id\"")
+    )
+}
+
+/// Fill the store with `STORED` exited containers (foreground `true`, kept).
+pub fn fill(m: &Mydocker) -> Result<()> {
+    println!("\n==> storing {STORED} exited containers for ps");
+    for i in 0..STORED {
+        let out = m.cmd(["run", "busybox", "true"]).output().context("running mydocker")?;
+        if !out.status.success() {
+            bail!("container {i} of {STORED}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        if (i + 1) % 250 == 0 {
+            println!("    {} stored", i + 1);
+        }
+    }
+    let listed = output(&mut m.cmd(["ps", "-q"]))?.lines().count();
+    if listed != STORED {
+        bail!("ps lists {listed} containers, not {STORED}");
+    }
+    Ok(())
+}
+
+/// Remove every container of the root, in batches.
+pub fn empty(m: &Mydocker) -> Result<()> {
+    let ids = output(&mut m.cmd(["ps", "-q"]))?;
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    for batch in ids.chunks(200) {
+        let out = m.cmd(["rm", "-f"].iter().chain(batch)).output().context("running mydocker rm")?;
+        if !out.status.success() {
+            bail!("rm: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    Ok(())
+}
+
+/// The hyperfine runs: the cycle on an empty store, then ps on a full one.
+pub fn commands(m: &Mydocker) -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
+    (vec![("run -d + stop + rm", cycle_command(m))], vec![("ps (1000 stored)", line(m, "ps"))])
+}
+
+pub fn argv(hyperfine_bin: &Path, runs: u32, json: &Path, commands: &[(&str, String)]) -> Vec<String> {
+    hyperfine(hyperfine_bin, runs, json, commands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cycle_runs_stops_and_removes_one_container() {
+        let m = Mydocker { bin: "/x/mydocker".into(), root: Some("/r".into()) };
+        let c = cycle_command(&m);
+        assert!(c.starts_with("id=$(/x/mydocker --root /r run -d busybox"), "{c}");
+        assert!(c.contains("stop \"$id\""), "{c}");
+        assert!(c.ends_with("rm \"$id\" >/dev/null"), "{c}");
+    }
+}
