@@ -32,6 +32,7 @@ impl Engine {
         // container is being made is forwarded to it once it runs, instead
         // of killing mydocker half-way.
         let signals = SignalBlock::new()?;
+        let image_users = self.image_users_lock(false)?;
         let images = self.image_store()?;
         let image = images.get(&run.opts.image)?;
         let view = ImageView {
@@ -64,6 +65,7 @@ impl Engine {
         rec.detached = run.opts.detach;
         rec.tty = run.opts.tty;
         self.containers.save(&rec)?;
+        drop(image_users);
         // From here the container exists: a failure to start is recorded on
         // it (as docker does), or it is removed with --rm.
         let id = reservation.id.clone();
