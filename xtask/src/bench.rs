@@ -170,11 +170,11 @@ fn lifecycle(hyperfine: &Path, env: &BenchEnv, m: &Mydocker, runs: u32, folder: 
     let (cycle, ps) = life::commands(m);
     println!("\n==> timing the lifecycle: {runs} runs each");
     let json = folder.join("lifecycle.json");
-    run(&mut env.wrap(&life::argv(hyperfine, runs, &json, &cycle))).context("hyperfine failed")?;
+    run(&mut env.wrap(&hyperfine_named(hyperfine, 2, runs, &json, true, &cycle))).context("hyperfine failed")?;
     let mut results = read_results(&json)?;
     life::fill(m)?;
     let json = folder.join("ps.json");
-    let timed = run(&mut env.wrap(&life::argv(hyperfine, runs, &json, &ps))).context("hyperfine failed");
+    let timed = run(&mut env.wrap(&hyperfine_named(hyperfine, 2, runs, &json, true, &ps))).context("hyperfine failed");
     life::empty(m)?;
     timed?;
     results.extend(read_results(&json)?);
@@ -194,9 +194,30 @@ fn hyperfine_argv(
     json: &Path,
     commands: &[(Contender, Vec<String>)],
 ) -> Vec<String> {
-    let mut h = vec![
-        hyperfine.to_string_lossy().into_owned(),
-        "--shell=none".into(),
+    let named: Vec<(String, String)> = commands
+        .iter()
+        .map(|(c, argv)| {
+            let line: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+            (c.name().to_string(), line.join(" "))
+        })
+        .collect();
+    hyperfine_named(hyperfine, warmup, runs, json, false, &named)
+}
+
+/// `hyperfine` timing each (name, command line), with a shell when `shell`.
+pub(crate) fn hyperfine_named(
+    hyperfine: &Path,
+    warmup: u32,
+    runs: u32,
+    json: &Path,
+    shell: bool,
+    named: &[(String, String)],
+) -> Vec<String> {
+    let mut h = vec![hyperfine.to_string_lossy().into_owned()];
+    if !shell {
+        h.push("--shell=none".into());
+    }
+    h.extend([
         "--warmup".into(),
         warmup.to_string(),
         "--runs".into(),
@@ -205,14 +226,9 @@ fn hyperfine_argv(
         "millisecond".into(),
         "--export-json".into(),
         json.to_string_lossy().into_owned(),
-    ];
-    for (contender, argv) in commands {
-        let line: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
-        h.extend([
-            "--command-name".into(),
-            contender.name().into(),
-            line.join(" "),
-        ]);
+    ]);
+    for (name, line) in named {
+        h.extend(["--command-name".into(), name.clone(), line.clone()]);
     }
     h
 }

@@ -3,8 +3,6 @@
 //!   cycle     one `run -d` + `stop` + `rm` (the container traps SIGTERM,
 //!             so stop measures our path, not its timeout)
 
-use std::path::Path;
-
 use anyhow::{bail, Context, Result};
 
 use crate::mydocker::Mydocker;
@@ -12,25 +10,6 @@ use crate::util::{output, shell_quote};
 
 /// How many containers `ps` lists.
 pub const STORED: usize = 1000;
-
-/// hyperfine argv for `commands` (name, shell line), exported to `json`.
-fn hyperfine(hyperfine: &Path, runs: u32, json: &Path, commands: &[(&str, String)]) -> Vec<String> {
-    let mut h = vec![
-        hyperfine.to_string_lossy().into_owned(),
-        "--warmup".into(),
-        "2".into(),
-        "--runs".into(),
-        runs.to_string(),
-        "--time-unit".into(),
-        "millisecond".into(),
-        "--export-json".into(),
-        json.to_string_lossy().into_owned(),
-    ];
-    for (name, line) in commands {
-        h.extend(["--command-name".to_string(), name.to_string(), line.clone()]);
-    }
-    h
-}
 
 /// The shell line of `mydocker --root R ARGS`.
 fn line(m: &Mydocker, args: &str) -> String {
@@ -87,12 +66,11 @@ pub fn empty(m: &Mydocker) -> Result<()> {
 }
 
 /// The hyperfine runs: the cycle on an empty store, then ps on a full one.
-pub fn commands(m: &Mydocker) -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
-    (vec![("run -d + stop + rm", cycle_command(m))], vec![("ps (1000 stored)", line(m, "ps"))])
-}
-
-pub fn argv(hyperfine_bin: &Path, runs: u32, json: &Path, commands: &[(&str, String)]) -> Vec<String> {
-    hyperfine(hyperfine_bin, runs, json, commands)
+pub fn commands(m: &Mydocker) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    (
+        vec![("run -d + stop + rm".into(), cycle_command(m))],
+        vec![(format!("ps ({STORED} stored)"), line(m, "ps"))],
+    )
 }
 
 #[cfg(test)]
