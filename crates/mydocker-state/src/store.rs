@@ -20,6 +20,7 @@ use crate::StateError;
 const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = "lock";
 const TRASH_PREFIX: &str = ".removing-";
+const STAGING_PREFIX: &str = ".new-";
 
 #[derive(Debug, Clone)]
 pub struct ContainerStore {
@@ -80,18 +81,28 @@ impl ContainerStore {
         self.containers.join(id)
     }
 
-    /// Take a fresh ID and the name (given, or generated when None).
-    pub fn reserve(&self, wanted: Option<&str>) -> Result<Reservation, StateError> {
+    /// Take a fresh ID and the name (given, or generated when None), and
+    /// write the record `make` returns for them.
+    ///
+    /// The folder is made, with its record, under a staging name and renamed
+    /// into place once the name is taken: a mydocker killed at any point
+    /// leaves either nothing that `ps` shows, or a whole container that `rm`
+    /// removes.
+    pub fn reserve(
+        &self,
+        wanted: Option<&str>,
+        make: impl FnOnce(&str, &str) -> ContainerRecord,
+    ) -> Result<Reservation, StateError> {
         if let Some(n) = wanted {
             name::validate(n)?;
         }
         let id = loop {
             let id = id::random_id().map_err(StateError::io("reading", "/dev/urandom"))?;
-            let dir = self.dir(&id);
-            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            let staging = self.staging_dir(&id);
+            match fs::DirBuilder::new().mode(0o700).create(&staging) {
                 Ok(()) => break id,
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(StateError::Io { op: "creating", path: dir, source: e }),
+                Err(e) => return Err(StateError::Io { op: "creating", path: staging, source: e }),
             }
         };
         let mut reservation = Reservation { store: self.clone(), id, name: String::new(), kept: false };
@@ -109,7 +120,16 @@ impl ContainerStore {
                 }
             },
         };
+        let record = make(&reservation.id, &reservation.name);
+        let staging = self.staging_dir(&reservation.id);
+        atomic::write_json(&staging.join(STATE_FILE), &record)?;
+        let dir = self.dir(&reservation.id);
+        fs::rename(&staging, &dir).map_err(StateError::io("moving into place", &dir))?;
         Ok(reservation)
+    }
+
+    fn staging_dir(&self, id: &str) -> PathBuf {
+        self.containers.join(format!("{STAGING_PREFIX}{id}"))
     }
 
     fn take_name(&self, n: &str, id: &str) -> Result<(), StateError> {
@@ -123,7 +143,8 @@ impl ContainerStore {
                     let holder = fs::read_link(&link)
                         .ok()
                         .and_then(|t| t.file_name().map(|h| h.to_string_lossy().into_owned()));
-                    if let Some(holder) = holder.filter(|h| self.dir(h).exists()) {
+                    let held = |h: &String| self.dir(h).exists() || self.staging_dir(h).exists();
+                    if let Some(holder) = holder.filter(held) {
                         return Err(StateError::NameInUse {
                             name: n.to_string(),
                             id: id::short(&holder).to_string(),
@@ -221,6 +242,11 @@ impl ContainerStore {
 
     /// Remove the container's folder and its name. Idempotent.
     pub fn remove(&self, id: &str, name: &str) -> Result<(), StateError> {
+        match fs::remove_dir_all(self.staging_dir(id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::Io { op: "removing", path: self.staging_dir(id), source: e }),
+        }
         let dir = self.dir(id);
         let trash = self.containers.join(format!("{TRASH_PREFIX}{id}"));
         match fs::rename(&dir, &trash) {
@@ -255,16 +281,20 @@ mod tests {
         (t, s)
     }
 
+    fn make(id: &str, name: &str) -> ContainerRecord {
+        ContainerRecord::new(id.into(), name.into(), "busybox".into(), "f".repeat(64), vec!["true".into()])
+    }
+
     fn record(r: &Reservation) -> ContainerRecord {
-        ContainerRecord::new(r.id.clone(), r.name.clone(), "busybox".into(), "f".repeat(64), vec!["true".into()])
+        make(&r.id, &r.name)
     }
 
     #[test]
     fn a_name_is_taken_once() {
         let (_t, s) = store();
-        let a = s.reserve(Some("web")).unwrap();
+        let a = s.reserve(Some("web"), make).unwrap();
         s.save(&record(&a)).unwrap();
-        let err = s.reserve(Some("web")).unwrap_err();
+        let err = s.reserve(Some("web"), make).unwrap_err();
         assert!(matches!(err, StateError::NameInUse { .. }), "{err}");
         a.keep();
         assert_eq!(s.ids().unwrap().len(), 1, "the failed reservation left a folder");
@@ -273,7 +303,7 @@ mod tests {
     #[test]
     fn invalid_name_makes_nothing() {
         let (t, s) = store();
-        assert!(matches!(s.reserve(Some("../../x")), Err(StateError::InvalidName(_))));
+        assert!(matches!(s.reserve(Some("../../x"), make), Err(StateError::InvalidName(_))));
         assert_eq!(fs::read_dir(t.path().join("containers")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(t.path().join("names")).unwrap().count(), 0);
     }
@@ -282,16 +312,16 @@ mod tests {
     fn dropped_reservation_gives_back_folder_and_name() {
         let (_t, s) = store();
         {
-            let _r = s.reserve(Some("tmp")).unwrap();
+            let _r = s.reserve(Some("tmp"), make).unwrap();
         }
         assert!(s.ids().unwrap().is_empty());
-        s.reserve(Some("tmp")).unwrap().keep();
+        s.reserve(Some("tmp"), make).unwrap().keep();
     }
 
     #[test]
     fn resolve_by_name_id_and_prefix() {
         let (_t, s) = store();
-        let r = s.reserve(Some("db")).unwrap();
+        let r = s.reserve(Some("db"), make).unwrap();
         s.save(&record(&r)).unwrap();
         let id = r.id.clone();
         r.keep();
@@ -304,7 +334,7 @@ mod tests {
     #[test]
     fn generated_names_are_valid_and_list_roundtrips() {
         let (_t, s) = store();
-        let r = s.reserve(None).unwrap();
+        let r = s.reserve(None, make).unwrap();
         name::validate(&r.name).unwrap();
         let mut rec = record(&r);
         rec.status = Status::Stopped;
@@ -318,20 +348,39 @@ mod tests {
     #[test]
     fn remove_frees_the_name_and_is_idempotent() {
         let (_t, s) = store();
-        let r = s.reserve(Some("gone")).unwrap();
+        let r = s.reserve(Some("gone"), make).unwrap();
         let (id, name) = (r.id.clone(), r.name.clone());
         s.save(&record(&r)).unwrap();
         r.keep();
         s.remove(&id, &name).unwrap();
         s.remove(&id, &name).unwrap();
         assert!(s.ids().unwrap().is_empty());
-        s.reserve(Some("gone")).unwrap().keep();
+        s.reserve(Some("gone"), make).unwrap().keep();
+    }
+
+    #[test]
+    fn a_reserved_container_is_whole_at_once() {
+        let (t, s) = store();
+        let r = s.reserve(Some("whole"), make).unwrap();
+        assert_eq!(s.load(&r.id).unwrap().name, "whole");
+        assert_eq!(s.resolve("whole").unwrap(), r.id);
+        r.keep();
+        let names: Vec<_> = fs::read_dir(t.path().join("containers")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_name_held_by_a_container_being_made_is_not_reclaimed() {
+        let (t, s) = store();
+        fs::create_dir(t.path().join("containers/.new-abc")).unwrap();
+        std::os::unix::fs::symlink("../containers/abc", t.path().join("names/busy")).unwrap();
+        assert!(matches!(s.reserve(Some("busy"), make), Err(StateError::NameInUse { .. })));
     }
 
     #[test]
     fn dangling_name_left_by_a_crash_is_reclaimed() {
         let (t, s) = store();
         std::os::unix::fs::symlink("../containers/deadbeef", t.path().join("names/ghost")).unwrap();
-        s.reserve(Some("ghost")).unwrap().keep();
+        s.reserve(Some("ghost"), make).unwrap().keep();
     }
 }

@@ -46,26 +46,28 @@ impl Engine {
                 .map_err(CoreError::io(format!("creating volume folder {}", v.host.display())))?;
         }
 
-        let reservation = self.containers.reserve(run.opts.name.as_deref())?;
+        let command = if run.opts.command.is_empty() { view.cmd.clone() } else { run.opts.command.clone() };
+        if command.is_empty() {
+            return Err(CoreError::Invalid("no command given and the image has no default command".into()));
+        }
+
+        let mut made = None;
+        let reservation = self.containers.reserve(run.opts.name.as_deref(), |id, name| {
+            let mut rec = ContainerRecord::new(id.into(), name.into(), run.opts.image.clone(), image.id.clone(), command);
+            rec.auto_remove = run.opts.auto_remove;
+            rec.detached = run.opts.detach;
+            rec.tty = run.opts.tty;
+            made = Some(rec.clone());
+            rec
+        })?;
+        drop(image_users);
+        let rec = made.ok_or_else(|| CoreError::Invalid("the container record was not made".into()))?;
         let dir = reservation.dir();
         let dirs = OverlayDirs::in_container_dir(&dir);
         dirs.create()?;
         let hostname = run.opts.hostname.clone().unwrap_or_else(|| id::short(&reservation.id).to_string());
         let spec = spec::build(&view, &run, &dirs, &hostname)?;
         mydocker_state::atomic::write_json(&dir.join(CONFIG_FILE), &spec)?;
-        let command = spec.process().as_ref().and_then(|p| p.args().clone()).unwrap_or_default();
-        let mut rec = ContainerRecord::new(
-            reservation.id.clone(),
-            reservation.name.clone(),
-            run.opts.image.clone(),
-            image.id.clone(),
-            command,
-        );
-        rec.auto_remove = run.opts.auto_remove;
-        rec.detached = run.opts.detach;
-        rec.tty = run.opts.tty;
-        self.containers.save(&rec)?;
-        drop(image_users);
         // From here the container exists: a failure to start is recorded on
         // it (as docker does), or it is removed with --rm.
         let id = reservation.id.clone();
