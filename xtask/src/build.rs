@@ -17,7 +17,8 @@ pub enum Profile {
 /// right whatever the target dir is).
 pub fn mydocker(profile: Profile) -> Result<PathBuf> {
     let mut c = cargo();
-    c.args(["build", "-p", "mydocker-cli", "--bin", "mydocker"]);
+    // Both binaries: `mydocker` and the `mydocker-monitor` it execs beside itself.
+    c.args(["build", "-p", "mydocker-cli", "--bins"]);
     if let Profile::Release = profile {
         c.arg("--release");
     }

@@ -6,14 +6,15 @@
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mydocker_state::log::{LineSplitter, Stream};
 use mydocker_state::ContainerRecord;
 use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
 use super::launch::LOG_FILE;
@@ -96,16 +97,135 @@ fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, r
     let _ = report.write_all(b"ok");
     drop(report);
 
-    let code = match pump_logs(&dir.join(LOG_FILE), &running, outputs) {
-        Ok(()) => wait::reap(running.pid).ok(),
-        Err(e) => {
-            log::error!("container {}: writing its log: {e}", rec.name);
-            wait::reap(running.pid).ok()
+    // The rest is a small program of its own (what the CLI touched before
+    // this fork would otherwise stay resident); only if it cannot be found
+    // or run does this process go on watching.
+    let watch = Watch { pid: running.pid, pidfd: running.pidfd, outputs };
+    let watch = match exec_small_monitor(engine.root(), &rec.id, watch) {
+        Ok(never) => match never {},
+        Err((e, watch)) => {
+            log::warn!("container {}: watching in place: {e}", rec.name);
+            watch
         }
     };
-    rec.exit_code = code;
-    let _ = engine.finish(rec, dir);
-    exit(0)
+    exit(watch_and_finish(engine, rec, dir, watch))
+}
+
+/// What the monitor watches: the container's PID 1 (its child) and the
+/// read ends of its output.
+pub struct Watch {
+    pub pid: Pid,
+    pub pidfd: OwnedFd,
+    pub outputs: Vec<(OwnedFd, Stream)>,
+}
+
+/// The name of the small monitor program, installed beside `mydocker`.
+pub const MONITOR_BIN: &str = "mydocker-monitor";
+
+enum Never {}
+
+/// Replace this process with `mydocker-monitor ROOT ID PID PIDFD STREAM:FD...`.
+/// The container stays our child across exec; its fds are passed open.
+fn exec_small_monitor(root: &Path, id: &str, watch: Watch) -> Result<Never, (CoreError, Watch)> {
+    let fail = |e: CoreError, w: Watch| Err((e, w));
+    let exe = match std::env::current_exe() {
+        Ok(p) => p.with_file_name(MONITOR_BIN),
+        Err(e) => return fail(CoreError::io("finding mydocker's own path")(e), watch),
+    };
+    let mut args = vec![
+        exe.display().to_string(),
+        root.display().to_string(),
+        id.to_string(),
+        watch.pid.as_raw().to_string(),
+        watch.pidfd.as_raw_fd().to_string(),
+    ];
+    for (fd, stream) in &watch.outputs {
+        let name = match stream {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        };
+        args.push(format!("{name}:{}", fd.as_raw_fd()));
+    }
+    let keep = std::iter::once(watch.pidfd.as_raw_fd()).chain(watch.outputs.iter().map(|(fd, _)| fd.as_raw_fd()));
+    for fd in keep {
+        if let Err(e) = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty())) {
+            return fail(CoreError::sys("passing fds to the monitor")(e), watch);
+        }
+    }
+    let cargs: Result<Vec<std::ffi::CString>, _> = args.iter().map(|a| std::ffi::CString::new(a.as_str())).collect();
+    let Ok(cargs) = cargs else {
+        return fail(CoreError::Invalid("a monitor argument holds a NUL byte".into()), watch);
+    };
+    let err = match nix::unistd::execv(&cargs[0], &cargs) {
+        Err(e) => e,
+        Ok(never) => match never {},
+    };
+    fail(CoreError::sys(format!("running {}", exe.display()))(err), watch)
+}
+
+/// `mydocker-monitor ROOT ID PID PIDFD STREAM:FD...`: take over watching a
+/// container from the monitor that started it. Returns the process exit code.
+pub fn resume(args: &[String]) -> i32 {
+    match resume_args(args) {
+        Ok((root, id, watch)) => match Engine::open(&root).and_then(|e| {
+            let rec = e.containers.load_raw(&id)?;
+            let dir = e.containers.dir(&id);
+            Ok((e, rec, dir))
+        }) {
+            Ok((engine, rec, dir)) => watch_and_finish(&engine, rec, &dir, watch),
+            Err(e) => {
+                eprintln!("mydocker-monitor: {e}");
+                1
+            }
+        },
+        Err(e) => {
+            eprintln!("mydocker-monitor: {e}");
+            2
+        }
+    }
+}
+
+fn resume_args(args: &[String]) -> Result<(PathBuf, String, Watch), String> {
+    let usage = || "usage: mydocker-monitor ROOT ID PID PIDFD STREAM:FD... (started by mydocker run -d)".to_string();
+    let [root, id, pid, pidfd, streams @ ..] = args else { return Err(usage()) };
+    let fd = |s: &str| -> Result<OwnedFd, String> {
+        let raw: RawFd = s.parse().map_err(|_| usage())?;
+        // The fd must be open: it was passed across exec by our parent.
+        nix::fcntl::fcntl(raw, nix::fcntl::FcntlArg::F_GETFD).map_err(|e| format!("fd {raw}: {e}"))?;
+        // SAFETY: the fd is open, was handed to this process to own, and is
+        // wrapped once.
+        Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+    };
+    let mut outputs = Vec::new();
+    for s in streams {
+        let (name, raw) = s.split_once(':').ok_or_else(usage)?;
+        let stream = match name {
+            "stdout" => Stream::Stdout,
+            "stderr" => Stream::Stderr,
+            _ => return Err(usage()),
+        };
+        outputs.push((fd(raw)?, stream));
+    }
+    let pid = Pid::from_raw(pid.parse().map_err(|_| usage())?);
+    Ok((PathBuf::from(root), id.clone(), Watch { pid, pidfd: fd(pidfd)?, outputs }))
+}
+
+/// Write the log until the container ends, reap it, record the end.
+fn watch_and_finish(engine: &Engine, mut rec: ContainerRecord, dir: &Path, watch: Watch) -> i32 {
+    // The monitor lives as long as the container: keep resident only what
+    // its loop uses.
+    crate::runtime::process::trim::drop_clean_file_pages();
+    if let Err(e) = pump_logs(&dir.join(LOG_FILE), &watch.pidfd, watch.outputs) {
+        log::error!("container {}: writing its log: {e}", rec.name);
+    }
+    rec.exit_code = wait::reap(watch.pid).ok();
+    match engine.finish(rec, dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            log::error!("recording the end of a container: {e}");
+            1
+        }
+    }
 }
 
 fn exit(code: i32) -> ! {
@@ -126,7 +246,7 @@ fn detach_from_caller() -> Result<(), CoreError> {
 }
 
 /// Copy the container's output into its log until the container ends.
-fn pump_logs(path: &Path, running: &Running, outputs: Vec<(OwnedFd, Stream)>) -> Result<(), CoreError> {
+fn pump_logs(path: &Path, pidfd: &OwnedFd, outputs: Vec<(OwnedFd, Stream)>) -> Result<(), CoreError> {
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -149,7 +269,7 @@ fn pump_logs(path: &Path, running: &Running, outputs: Vec<(OwnedFd, Stream)>) ->
             which.push(i);
         }
         if !exited {
-            fds.push(PollFd::new(running.pidfd.as_fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
         }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,

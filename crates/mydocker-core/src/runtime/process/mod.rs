@@ -8,3 +8,4 @@ pub mod init;
 pub mod pidfd;
 pub mod tty;
 pub mod join;
+pub mod trim;
