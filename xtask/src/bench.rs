@@ -178,10 +178,12 @@ fn lifecycle(hyperfine: &Path, env: &BenchEnv, m: &Mydocker, runs: u32, folder: 
     life::empty(m)?;
     timed?;
     results.extend(read_results(&json)?);
+    let rss = life::monitor_rss_kib(m)?;
     let mut out = String::from("\nlifecycle               median ms     mean ± stddev ms\n");
     for t in &results {
         let _ = writeln!(out, "{:<22} {:>10.2}   {:>10.2} ± {:.2}", t.name, t.median, t.mean, t.stddev);
     }
+    let _ = writeln!(out, "monitor RSS            {:>7} KiB  (one detached container's monitor)", rss);
     Ok(out)
 }
 

@@ -52,6 +52,29 @@ pub fn fill(m: &Mydocker) -> Result<()> {
     Ok(())
 }
 
+/// The resident memory of a detached container's monitor, in KiB: start one,
+/// read VmRSS of the monitor_pid its record names, remove it.
+pub fn monitor_rss_kib(m: &Mydocker) -> Result<u64> {
+    let id = output(&mut m.cmd(["run", "-d", "busybox", "sleep", "60"]))?.trim().to_string();
+    let measured = (|| -> Result<u64> {
+        let json = output(&mut m.cmd(["ps", "--format", "json"]))?;
+        let list: serde_json::Value = serde_json::from_str(&json).context("reading ps --format json")?;
+        let pid = list
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["id"] == id.as_str()))
+            .and_then(|c| c["monitor_pid"].as_i64())
+            .context("no monitor_pid for the detached container")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the monitor's status")?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .context("no VmRSS in the monitor's status")
+    })();
+    output(&mut m.cmd(["rm", "-f", &id]))?;
+    measured
+}
+
 /// Remove every container of the root, in batches.
 pub fn empty(m: &Mydocker) -> Result<()> {
     let ids = output(&mut m.cmd(["ps", "-q"]))?;
