@@ -25,6 +25,14 @@ fn status_of(env: &TestEnv, name: &str) -> String {
     env.row_of(name).map(|r| r.get("STATUS").to_string()).unwrap_or_default()
 }
 
+/// Start a detached container whose PID 1 exits with `code` on SIGTERM, and
+/// wait until its trap is set (a TERM before that would be ignored by PID 1).
+fn run_trapping(env: &TestEnv, name: &str, code: i32) {
+    let script = format!("trap 'exit {code}' TERM; touch /ready; sleep 60 & wait");
+    env.run_ok(&["run", "-d", "--name", name, "busybox", "sh", "-c", &script]);
+    eventually(10, "the container's TERM trap", || env.mydocker(&["exec", name, "test", "-f", "/ready"]).success());
+}
+
 fn cmdline(pid: i64) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline")).map(|b| String::from_utf8_lossy(&b).replace('\0', " ")).unwrap_or_default()
 }
@@ -135,7 +143,8 @@ fn exec_joins_the_container() {
 fn stop_sends_term_then_kill_after_the_timeout() {
     let env = test_env!("life_stop");
     let stubborn = env.name("stubborn");
-    env.run_ok(&["run", "-d", "--name", &stubborn, "busybox", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"]);
+    env.run_ok(&["run", "-d", "--name", &stubborn, "busybox", "sh", "-c", "trap '' TERM; touch /ready; while :; do sleep 0.1; done"]);
+    eventually(10, "the trap", || env.mydocker(&["exec", &stubborn, "test", "-f", "/ready"]).success());
     let pid = record(&env, &env.id_of(&stubborn))["pid"].as_i64().unwrap();
     let t = Instant::now();
     env.run_ok(&["stop", "-t", "2", &stubborn]);
@@ -145,7 +154,7 @@ fn stop_sends_term_then_kill_after_the_timeout() {
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the process outlived stop");
 
     let polite = env.name("polite");
-    env.run_ok(&["run", "-d", "--name", &polite, "busybox", "sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"]);
+    run_trapping(&env, &polite, 0);
     let t = Instant::now();
     env.run_ok(&["stop", &polite]);
     assert!(t.elapsed() < Duration::from_secs(2), "a TERM-handling container took {:?}", t.elapsed());
@@ -159,7 +168,7 @@ fn kill_accepts_every_spelling_of_a_signal() {
     let env = test_env!("life_kill");
     for (i, sig) in ["TERM", "SIGTERM", "sigterm", "15"].into_iter().enumerate() {
         let name = env.name(&format!("k{i}"));
-        env.run_ok(&["run", "-d", "--name", &name, "busybox", "sh", "-c", "trap 'exit 3' TERM; sleep 60 & wait"]);
+        run_trapping(&env, &name, 3);
         env.run_ok(&["kill", "-s", sig, &name]);
         assert_eq!(env.stdout_of(&["wait", &name]).trim(), "3", "kill -s {sig}");
     }
@@ -210,7 +219,7 @@ fn start_restart_wait_and_inspect() {
     assert_eq!(mark, "kept\nkept\nkept\n");
 
     let svc = env.name("svc");
-    env.run_ok(&["run", "-d", "--name", &svc, "busybox", "sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"]);
+    run_trapping(&env, &svc, 0);
     let before = record(&env, &env.id_of(&svc))["pid"].as_i64().unwrap();
     env.run_ok(&["restart", &svc]);
     let after = record(&env, &env.id_of(&svc))["pid"].as_i64().unwrap();
