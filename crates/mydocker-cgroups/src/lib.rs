@@ -8,12 +8,74 @@
 //! and is named by the container's ID.
 
 pub mod error;
+mod files;
 pub mod resources;
+pub mod v1;
+pub mod v2;
 
 pub use error::CgroupError;
 pub use resources::Resources;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
+
+/// Where a container's cgroup is, as its record keeps it: per controller
+/// (v1) or "unified" (v2), the hierarchy's mount point and the folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupRecord {
+    pub version: Version,
+    pub dirs: BTreeMap<String, (PathBuf, PathBuf)>,
+}
+
+/// The cgroup2 mount of a unified host.
+const UNIFIED_ROOT: &str = "/sys/fs/cgroup";
+
+/// v2 when /sys/fs/cgroup is a cgroup2 mount; else v1 (hybrid hosts too:
+/// their cgroup2 mount beside the v1 controllers has no controllers).
+pub fn detect() -> Version {
+    match nix::sys::statfs::statfs(UNIFIED_ROOT) {
+        Ok(s) if s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => Version::V2,
+        _ => Version::V1,
+    }
+}
+
+/// A handle (not yet made) on the cgroup `name` beneath `parent` (an
+/// absolute cgroup path), or beneath the cgroup of this process.
+pub fn for_container(name: &str, parent: Option<&str>) -> Result<Box<dyn CgroupManager>, CgroupError> {
+    fn io(path: &'static str) -> impl FnOnce(std::io::Error) -> CgroupError {
+        move |source| CgroupError::Io { op: "reading", path: PathBuf::from(path), source }
+    }
+    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").map_err(io("/proc/self/cgroup"))?;
+    match detect() {
+        Version::V2 => {
+            let own = proc_cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/");
+            Ok(Box::new(v2::V2::new(Path::new(UNIFIED_ROOT), own, parent, name)))
+        }
+        Version::V1 => {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").map_err(io("/proc/self/mountinfo"))?;
+            Ok(Box::new(v1::V1::new(&v1::mounts(&mountinfo), &v1::own_paths(&proc_cgroup), parent, name)?))
+        }
+    }
+}
+
+/// The record to keep for a cgroup, as JSON.
+pub fn record_of(cg: &dyn CgroupManager) -> serde_json::Value {
+    serde_json::to_value(cg.record()).unwrap_or(serde_json::Value::Null)
+}
+
+/// The cgroup a record names.
+pub fn open_recorded(v: &serde_json::Value) -> Result<Box<dyn CgroupManager>, CgroupError> {
+    let r: CgroupRecord = serde_json::from_value(v.clone()).map_err(|e| CgroupError::Cgroup {
+        path: v.to_string(),
+        message: format!("an unreadable cgroup record: {e}"),
+    })?;
+    Ok(match r.version {
+        Version::V1 => Box::new(v1::V1::from_record(&r)),
+        Version::V2 => Box::new(v2::V2::from_record(&r)),
+    })
+}
 
 /// Which cgroup hierarchy a container's cgroup lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,9 +105,8 @@ pub struct Stats {
 pub trait CgroupManager {
     /// The hierarchy it lives in.
     fn version(&self) -> Version;
-    /// Its path below the hierarchy root, e.g. `/user.slice/mydocker-<id>`
-    /// (v1: the memory controller's); recorded in the container's state.
-    fn path(&self) -> String;
+    /// Where it is, for the container's record (reopened with [`open_recorded`]).
+    fn record(&self) -> CgroupRecord;
     /// Make the cgroup (cpuset.cpus and cpuset.mems filled from the parent
     /// when empty, so that tasks can join it).
     fn create(&self) -> Result<(), CgroupError>;

@@ -1,0 +1,201 @@
+//! cgroup v2 (unified): one folder, controllers enabled in its parent's
+//! subtree_control.
+
+use std::path::{Path, PathBuf};
+
+use crate::files::{self, keyed, mkdir, read, read_u64, rmdir, write};
+use crate::{CgroupError, CgroupManager, CgroupRecord, Resources, Stats, Version};
+
+const CONTROLLERS: [&str; 4] = ["cpu", "memory", "pids", "cpuset"];
+
+pub struct V2 {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+/// v2's share of CPU: docker's conversion of shares (2..262144) to weight (1..10000).
+pub fn weight_of(shares: u64) -> u64 {
+    1 + (shares.saturating_sub(2) * 9999) / 262_142
+}
+
+impl V2 {
+    /// `name` beneath `parent` (or beneath the cgroup of this process).
+    pub fn new(root: &Path, own: &str, parent: Option<&str>, name: &str) -> V2 {
+        let base = parent.unwrap_or(own).trim_start_matches('/');
+        V2 { root: root.to_path_buf(), dir: root.join(base).join(name) }
+    }
+
+    pub fn from_record(r: &CgroupRecord) -> V2 {
+        let (root, dir) = r.dirs.get("unified").cloned().unwrap_or_default();
+        V2 { root, dir }
+    }
+
+    /// Enable our controllers for the children of every level down to ours.
+    fn enable_controllers(&self) -> Result<(), CgroupError> {
+        let rel = self.dir.strip_prefix(&self.root).unwrap_or(Path::new(""));
+        let mut at = self.root.clone();
+        let parts: Vec<_> = rel.components().collect();
+        for (i, part) in parts.iter().enumerate() {
+            let available = read(&at, "cgroup.controllers")?;
+            let wanted: Vec<String> = CONTROLLERS
+                .iter()
+                .filter(|c| available.split_whitespace().any(|a| a == **c))
+                .map(|c| format!("+{c}"))
+                .collect();
+            if !wanted.is_empty() {
+                write(&at, "cgroup.subtree_control", &wanted.join(" "))?;
+            }
+            at.push(part);
+            if i + 1 < parts.len() {
+                mkdir(&at)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CgroupManager for V2 {
+    fn version(&self) -> Version {
+        Version::V2
+    }
+
+    fn record(&self) -> CgroupRecord {
+        let mut dirs = std::collections::BTreeMap::new();
+        dirs.insert("unified".to_string(), (self.root.clone(), self.dir.clone()));
+        CgroupRecord { version: Version::V2, dirs }
+    }
+
+    fn create(&self) -> Result<(), CgroupError> {
+        self.enable_controllers()?;
+        mkdir(&self.dir)
+    }
+
+    fn apply(&self, r: &Resources) -> Result<(), CgroupError> {
+        let d = &self.dir;
+        if let Some(m) = r.memory {
+            write(d, "memory.max", &m.to_string())?;
+        }
+        match (r.memory, r.memory_swap) {
+            (_, Some(-1)) => write(d, "memory.swap.max", "max")?,
+            (Some(m), Some(s)) => write(d, "memory.swap.max", &(s - m).max(0).to_string())?,
+            _ => {}
+        }
+        if let Some(shares) = r.cpu_shares {
+            write(d, "cpu.weight", &weight_of(shares).to_string())?;
+        }
+        if r.cpu_quota.is_some() || r.cpu_period.is_some() {
+            let quota = r.cpu_quota.filter(|q| *q > 0).map(|q| q.to_string()).unwrap_or_else(|| "max".into());
+            let period = r.cpu_period.unwrap_or(crate::resources::DEFAULT_CPU_PERIOD);
+            write(d, "cpu.max", &format!("{quota} {period}"))?;
+        }
+        if let Some(v) = &r.cpuset_cpus {
+            write(d, "cpuset.cpus", v)?;
+        }
+        if let Some(v) = &r.cpuset_mems {
+            write(d, "cpuset.mems", v)?;
+        }
+        if let Some(v) = r.pids_limit {
+            write(d, "pids.max", &if v < 0 { "max".to_string() } else { v.to_string() })?;
+        }
+        Ok(())
+    }
+
+    fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
+        write(&self.dir, "cgroup.procs", &pid.to_string())
+    }
+
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        files::pids(&self.dir)
+    }
+
+    fn freeze(&self) -> Result<(), CgroupError> {
+        write(&self.dir, "cgroup.freeze", "1")?;
+        files::settle(|| Ok(keyed(&self.dir, "cgroup.events", "frozen ")? == 1), "frozen", &self.dir)
+    }
+
+    fn thaw(&self) -> Result<(), CgroupError> {
+        write(&self.dir, "cgroup.freeze", "0")?;
+        files::settle(|| Ok(keyed(&self.dir, "cgroup.events", "frozen ")? == 0), "thawed", &self.dir)
+    }
+
+    fn stats(&self) -> Result<Stats, CgroupError> {
+        let d = &self.dir;
+        let max = read(d, "memory.max").unwrap_or_default();
+        Ok(Stats {
+            cpu_usage_ns: keyed(d, "cpu.stat", "usage_usec ")? * 1000,
+            memory_usage: read_u64(d, "memory.current").unwrap_or(0),
+            memory_limit: max.trim().parse().ok(),
+            pids: read_u64(d, "pids.current").unwrap_or(0),
+            oom_kills: keyed(d, "memory.events", "oom_kill ").unwrap_or(0),
+        })
+    }
+
+    fn remove(&self) -> Result<(), CgroupError> {
+        rmdir(&self.dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("cgroup.controllers"), "cpuset cpu io memory pids\n").unwrap();
+        std::fs::write(t.path().join("cgroup.subtree_control"), "").unwrap();
+        std::fs::create_dir(t.path().join("user.slice")).unwrap();
+        std::fs::write(t.path().join("user.slice/cgroup.controllers"), "cpu memory pids\n").unwrap();
+        t
+    }
+
+    #[test]
+    fn weight_follows_dockers_conversion() {
+        assert_eq!(weight_of(2), 1);
+        assert_eq!(weight_of(1024), 39);
+        assert_eq!(weight_of(262_144), 10_000);
+    }
+
+    #[test]
+    fn controllers_enabled_and_limits_written() {
+        let t = fake();
+        let cg = V2::new(t.path(), "/user.slice", None, "mydocker-abc");
+        cg.create().unwrap();
+        let read = |p: &str| std::fs::read_to_string(t.path().join(p)).unwrap();
+        assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids +cpuset");
+        assert_eq!(read("user.slice/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert!(t.path().join("user.slice/mydocker-abc").is_dir());
+        cg.apply(&Resources {
+            memory: Some(64 << 20),
+            memory_swap: Some(96 << 20),
+            cpu_shares: Some(1024),
+            cpu_quota: Some(50_000),
+            cpu_period: Some(100_000),
+            pids_limit: Some(-1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(read("user.slice/mydocker-abc/memory.max"), "67108864");
+        assert_eq!(read("user.slice/mydocker-abc/memory.swap.max"), "33554432");
+        assert_eq!(read("user.slice/mydocker-abc/cpu.max"), "50000 100000");
+        assert_eq!(read("user.slice/mydocker-abc/cpu.weight"), "39");
+        assert_eq!(read("user.slice/mydocker-abc/pids.max"), "max");
+        cg.add_task(7).unwrap();
+        assert_eq!(read("user.slice/mydocker-abc/cgroup.procs"), "7");
+        assert_eq!(V2::from_record(&cg.record()).record(), cg.record());
+    }
+
+    #[test]
+    fn stats_read_the_v2_files() {
+        let t = fake();
+        let cg = V2::new(t.path(), "/", None, "c");
+        std::fs::create_dir(t.path().join("c")).unwrap();
+        let w = |f: &str, v: &str| std::fs::write(t.path().join("c").join(f), v).unwrap();
+        w("cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
+        w("memory.current", "4096\n");
+        w("memory.max", "max\n");
+        w("pids.current", "3\n");
+        w("memory.events", "low 0\noom 1\noom_kill 1\n");
+        let s = cg.stats().unwrap();
+        assert_eq!(s, Stats { cpu_usage_ns: 1_500_000, memory_usage: 4096, memory_limit: None, pids: 3, oom_kills: 1 });
+    }
+}
