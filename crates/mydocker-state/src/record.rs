@@ -45,6 +45,13 @@ pub struct ContainerRecord {
     /// Started with -t.
     #[serde(default)]
     pub tty: bool,
+    /// Where the container's cgroup is, as mydocker-cgroups records it
+    /// (opaque here: the ground floor knows no cgroups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<serde_json::Value>,
+    /// The kernel's OOM killer ended the container.
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 impl ContainerRecord {
@@ -68,6 +75,8 @@ impl ContainerRecord {
             monitor_start_time: 0,
             detached: false,
             tty: false,
+            cgroup: None,
+            oom_killed: false,
         }
     }
 
