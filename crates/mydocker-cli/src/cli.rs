@@ -41,6 +41,14 @@ pub enum Command {
     Inspect(NamesArgs),
     /// Show a detached container's output.
     Logs(LogsArgs),
+    /// CPU, memory and pids of running containers.
+    Stats(StatsArgs),
+    /// Freeze every process of containers.
+    Pause(NamesArgs),
+    /// Thaw paused containers.
+    Unpause(NamesArgs),
+    /// Change the resource limits of running containers.
+    Update(UpdateArgs),
     /// Store a rootfs tarball as an image.
     Import(ImportArgs),
     /// List images.
@@ -82,9 +90,40 @@ pub struct RunArgs {
     /// The container's hostname (default: its short ID).
     #[arg(long)]
     pub hostname: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// The image, then the command and its arguments.
     #[arg(required = true, value_name = "IMAGE [COMMAND [ARG...]]", allow_hyphen_values = true)]
     pub image_and_command: Vec<String>,
+}
+
+/// Resource limits (docker's names; the series' -cpushare and -cpuset too).
+#[derive(Debug, Args, Default, Clone)]
+pub struct LimitArgs {
+    /// Memory limit: 100m, 1g, or bytes.
+    #[arg(short = 'm', long, value_name = "BYTES")]
+    pub memory: Option<String>,
+    /// Memory plus swap; -1 for unlimited swap.
+    #[arg(long = "memory-swap", value_name = "BYTES")]
+    pub memory_swap: Option<String>,
+    /// Relative CPU weight (default 1024).
+    #[arg(short = 'c', long = "cpu-shares", value_name = "N")]
+    pub cpu_shares: Option<String>,
+    /// How many CPUs' time, e.g. 0.5.
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+    /// CPUs the container may run on, e.g. 0-1 or 1.
+    #[arg(long = "cpuset-cpus", value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use.
+    #[arg(long = "cpuset-mems", value_name = "LIST")]
+    pub cpuset_mems: Option<String>,
+    /// Most processes at once (-1: unlimited).
+    #[arg(long = "pids-limit", value_name = "N")]
+    pub pids_limit: Option<String>,
+    /// The cgroup to make the container's cgroup beneath (default: mydocker's own).
+    #[arg(long = "cgroup-parent", value_name = "PATH")]
+    pub cgroup_parent: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +192,23 @@ pub struct NamesArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print one sample and return.
+    #[arg(long = "no-stream")]
+    pub no_stream: bool,
+    /// Containers (default: every running one).
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Follow new output until the container ends.
     #[arg(short, long)]
@@ -187,4 +243,19 @@ pub struct ImportArgs {
 pub struct RmiArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
+}
+
+impl From<LimitArgs> for mydocker_core::engine::options::LimitOptions {
+    fn from(a: LimitArgs) -> Self {
+        mydocker_core::engine::options::LimitOptions {
+            memory: a.memory,
+            memory_swap: a.memory_swap,
+            cpu_shares: a.cpu_shares,
+            cpus: a.cpus,
+            cpuset_cpus: a.cpuset_cpus,
+            cpuset_mems: a.cpuset_mems,
+            pids_limit: a.pids_limit,
+            cgroup_parent: a.cgroup_parent,
+        }
+    }
 }

@@ -1,4 +1,5 @@
 use mydocker_fs::image::ImageError;
+use mydocker_cgroups::CgroupError;
 use mydocker_fs::MountError;
 use mydocker_state::StateError;
 
@@ -17,6 +18,8 @@ pub enum CoreError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Mount(#[from] MountError),
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
     /// Bad input from the user, caught before anything was made.
     #[error("{0}")]
     Invalid(String),

@@ -5,6 +5,7 @@ mod images;
 mod import;
 mod inspect;
 mod lifecycle;
+mod limits;
 mod logs;
 mod ps;
 mod rm;
@@ -32,6 +33,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Wait(a) => lifecycle::wait(&engine, a),
         Command::Inspect(a) => inspect::inspect(&engine, a),
         Command::Logs(a) => logs::logs(&engine, a),
+        Command::Stats(a) => limits::stats(&engine, a),
+        Command::Pause(a) => limits::pause(&engine, a),
+        Command::Unpause(a) => limits::unpause(&engine, a),
+        Command::Update(a) => limits::update(&engine, a),
         Command::Import(a) => import::import(&engine, a),
         Command::Images => images::images(&engine),
         Command::Rmi(a) => rmi::rmi(&engine, a),

@@ -19,6 +19,7 @@ pub fn run(engine: &Engine, a: RunArgs) -> Result<i32> {
         tty: a.tty,
         auto_remove: a.rm,
         detach: a.detach,
+        limits: a.limits.into(),
     };
     match engine.run(opts).with_context(|| format!("running a container of {image}"))? {
         RunOutcome::Exited(code) => Ok(code),

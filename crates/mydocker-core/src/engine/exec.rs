@@ -65,7 +65,8 @@ impl Engine {
         } else {
             Stdio::foreground(o.interactive)?
         };
-        let created = runtime::exec_in(&container, &spec, stdio)?;
+        let cgroup = super::limits::cgroup_of(&rec)?;
+        let created = runtime::exec_in(&container, &spec, stdio, cgroup)?;
         let running = created.start()?;
         if o.detach {
             return Ok(0);

@@ -71,6 +71,8 @@ impl Engine {
         rec.finished = None;
         rec.monitor_pid = monitor_pid;
         rec.monitor_start_time = proc::start_time(monitor_pid).unwrap_or(0);
+        rec.cgroup = created.cgroup().map(mydocker_cgroups::record_of);
+        rec.oom_killed = false;
         if let Err(e) = self.containers.save(rec) {
             created.abort();
             return Err(e.into());
@@ -88,6 +90,7 @@ impl Engine {
         if !dir.join("state.json").exists() {
             return Ok(());
         }
+        super::limits::release_cgroup(&mut rec);
         if rec.auto_remove {
             self.containers.remove(&rec.id, &rec.name)?;
             return Ok(());

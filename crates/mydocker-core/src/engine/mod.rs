@@ -7,6 +7,7 @@ pub mod exec;
 pub mod images;
 pub mod inspect;
 pub mod launch;
+pub mod limits;
 pub mod logs;
 pub mod monitor;
 pub mod options;

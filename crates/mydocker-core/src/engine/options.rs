@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use mydocker_cgroups::Resources;
+
 use super::env;
 use super::volume::Volume;
 use crate::CoreError;
@@ -23,6 +25,59 @@ pub struct RunOptions {
     pub auto_remove: bool,
     /// -d: run in the background under a monitor.
     pub detach: bool,
+    pub limits: LimitOptions,
+}
+
+/// Resource limit flags as written (`-m 100m`, `--cpus 0.5`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct LimitOptions {
+    pub memory: Option<String>,
+    pub memory_swap: Option<String>,
+    pub cpu_shares: Option<String>,
+    pub cpus: Option<String>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    pub pids_limit: Option<String>,
+    pub cgroup_parent: Option<String>,
+}
+
+impl LimitOptions {
+    /// Parse every value; a bad one is refused before anything is made.
+    pub fn parse(&self) -> Result<Resources, CoreError> {
+        use mydocker_cgroups::resources as r;
+        let mut res = Resources::default();
+        if let Some(v) = &self.memory {
+            res.memory = Some(r::parse_memory(v)?);
+        }
+        if let Some(v) = &self.memory_swap {
+            res.memory_swap = Some(r::parse_memory_swap(v, res.memory)?);
+        }
+        if let Some(v) = &self.cpu_shares {
+            res.cpu_shares = r::parse_cpu_shares(v)?;
+        }
+        if let Some(v) = &self.cpus {
+            let (quota, period) = r::parse_cpus(v)?;
+            res.cpu_quota = Some(quota);
+            res.cpu_period = Some(period);
+        }
+        if let Some(v) = &self.cpuset_cpus {
+            res.cpuset_cpus = Some(r::parse_cpuset_cpus(v)?);
+        }
+        if let Some(v) = &self.cpuset_mems {
+            res.cpuset_mems = Some(r::parse_cpuset_mems(v)?);
+        }
+        if let Some(v) = &self.pids_limit {
+            res.pids_limit = r::parse_pids_limit(v)?;
+        }
+        if let Some(p) = &self.cgroup_parent {
+            if !p.starts_with('/') || p.split('/').any(|c| c == "..") {
+                return Err(CoreError::Invalid(format!(
+                    "invalid --cgroup-parent {p:?}: it must be an absolute cgroup path without \"..\""
+                )));
+            }
+        }
+        Ok(res)
+    }
 }
 
 /// `run`, checked: every value parsed, files read.
@@ -32,6 +87,7 @@ pub struct ValidRun {
     /// Variables from env files and -e flags, in order.
     pub env: Vec<String>,
     pub volumes: Vec<Volume>,
+    pub resources: Resources,
 }
 
 impl RunOptions {
@@ -66,7 +122,8 @@ impl RunOptions {
                 )));
             }
         }
-        Ok(ValidRun { opts: self, env: vars, volumes })
+        let resources = self.limits.parse()?;
+        Ok(ValidRun { opts: self, env: vars, volumes, resources })
     }
 }
 

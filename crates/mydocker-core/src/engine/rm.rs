@@ -3,7 +3,7 @@
 
 use nix::sys::signal::Signal;
 
-use super::stop::live_pidfd;
+use super::stop::{live_pidfd, thaw_if_paused};
 use super::Engine;
 use crate::runtime::process::pidfd;
 use crate::CoreError;
@@ -33,9 +33,13 @@ impl Engine {
             // then finds the container gone and leaves.
             if let Some(fd) = live_pidfd(&rec)? {
                 pidfd::send_signal(&fd, Signal::SIGKILL).map_err(CoreError::sys(format!("killing {}", rec.name)))?;
+                thaw_if_paused(&rec)?;
                 pidfd::wait_exit(&fd).map_err(CoreError::sys(format!("waiting for {}", rec.name)))?;
             }
         }
+        // Its monitor finds the container gone and leaves: the cgroup is ours to remove.
+        let mut rec = rec;
+        super::limits::release_cgroup(&mut rec);
         self.containers.remove(&id, &rec.name)?;
         Ok(id)
     }

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
+use mydocker_cgroups::Resources;
 use mydocker_fs::overlay::OverlayDirs;
 use oci_spec::runtime::{
     get_default_maskedpaths, get_default_readonly_paths, Capabilities, Capability, LinuxBuilder,
-    LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, ProcessBuilder,
+    LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxPidsBuilder,
+    LinuxResources, LinuxResourcesBuilder, LinuxNamespaceType, Mount, MountBuilder, ProcessBuilder,
     RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
@@ -49,7 +51,60 @@ fn spec_err(e: oci_spec::OciSpecError) -> CoreError {
     CoreError::Invalid(format!("building the runtime spec: {e}"))
 }
 
-pub fn build(image: &ImageView, run: &ValidRun, dirs: &OverlayDirs, hostname: &str) -> Result<Spec, CoreError> {
+/// The cgroup path of a container: beneath `--cgroup-parent` when given, else
+/// relative (the runtime makes it beneath the cgroup of the process that
+/// starts the container).
+pub fn cgroups_path(id: &str, parent: Option<&str>) -> PathBuf {
+    let name = format!("mydocker-{id}");
+    match parent {
+        Some(p) => PathBuf::from(p).join(name),
+        None => PathBuf::from(name),
+    }
+}
+
+pub(crate) fn linux_resources(r: &Resources) -> Result<LinuxResources, CoreError> {
+    let mut b = LinuxResourcesBuilder::default();
+    if r.memory.is_some() || r.memory_swap.is_some() {
+        let mut m = LinuxMemoryBuilder::default();
+        if let Some(v) = r.memory {
+            m = m.limit(v);
+        }
+        if let Some(v) = r.memory_swap {
+            m = m.swap(v);
+        }
+        b = b.memory(m.build().map_err(spec_err)?);
+    }
+    let cpu_given = r.cpu_shares.is_some()
+        || r.cpu_quota.is_some()
+        || r.cpu_period.is_some()
+        || r.cpuset_cpus.is_some()
+        || r.cpuset_mems.is_some();
+    if cpu_given {
+        let mut c = LinuxCpuBuilder::default();
+        if let Some(v) = r.cpu_shares {
+            c = c.shares(v);
+        }
+        if let Some(v) = r.cpu_quota {
+            c = c.quota(v);
+        }
+        if let Some(v) = r.cpu_period {
+            c = c.period(v);
+        }
+        if let Some(v) = &r.cpuset_cpus {
+            c = c.cpus(v.clone());
+        }
+        if let Some(v) = &r.cpuset_mems {
+            c = c.mems(v.clone());
+        }
+        b = b.cpu(c.build().map_err(spec_err)?);
+    }
+    if let Some(v) = r.pids_limit {
+        b = b.pids(LinuxPidsBuilder::default().limit(v).build().map_err(spec_err)?);
+    }
+    b.build().map_err(spec_err)
+}
+
+pub fn build(image: &ImageView, run: &ValidRun, dirs: &OverlayDirs, id: &str, hostname: &str) -> Result<Spec, CoreError> {
     let o = &run.opts;
     let args = if o.command.is_empty() { image.cmd.clone() } else { o.command.clone() };
     if args.is_empty() {
@@ -136,6 +191,8 @@ pub fn build(image: &ImageView, run: &ValidRun, dirs: &OverlayDirs, hostname: &s
     .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(spec_err))
     .collect::<Result<Vec<_>, _>>()?;
     let linux = LinuxBuilder::default()
+        .cgroups_path(cgroups_path(id, run.opts.limits.cgroup_parent.as_deref()))
+        .resources(linux_resources(&run.resources)?)
         .namespaces(namespaces)
         .masked_paths(get_default_maskedpaths())
         .readonly_paths(get_default_readonly_paths())
@@ -203,7 +260,7 @@ mod tests {
             ..Default::default()
         });
         let dirs = OverlayDirs::in_container_dir(Path::new("/r/containers/abc"));
-        let spec = build(&image(), &run, &dirs, "abc123").unwrap();
+        let spec = build(&image(), &run, &dirs, &"a".repeat(64), "abc123").unwrap();
         let plan = InitPlan::from_spec(&spec, Path::new("/")).unwrap();
         assert_eq!(plan.args.len(), 2);
         assert_eq!(plan.args[1].to_str().unwrap(), "a b");
@@ -229,7 +286,7 @@ mod tests {
     fn image_command_is_the_default() {
         let run = valid(RunOptions { image: "busybox".into(), ..Default::default() });
         let dirs = OverlayDirs::in_container_dir(Path::new("/r/c"));
-        let spec = build(&image(), &run, &dirs, "h").unwrap();
+        let spec = build(&image(), &run, &dirs, &"a".repeat(64), "h").unwrap();
         assert_eq!(spec.process().as_ref().unwrap().args().as_ref().unwrap(), &vec!["sh".to_string()]);
         assert_eq!(spec.process().as_ref().unwrap().cwd(), Path::new("/"));
     }
@@ -239,7 +296,7 @@ mod tests {
         let run = valid(RunOptions { image: "x".into(), ..Default::default() });
         let dirs = OverlayDirs::in_container_dir(Path::new("/r/c"));
         let img = ImageView { cmd: vec![], ..image() };
-        assert!(build(&img, &run, &dirs, "h").is_err());
+        assert!(build(&img, &run, &dirs, &"a".repeat(64), "h").is_err());
     }
 
     #[test]

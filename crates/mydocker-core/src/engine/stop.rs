@@ -27,6 +27,7 @@ impl Engine {
             }
             let Some(fd) = live_pidfd(&rec)? else { return Ok(()) };
             pidfd::send_signal(&fd, Signal::SIGTERM).map_err(CoreError::sys(format!("signalling {}", rec.name)))?;
+            thaw_if_paused(&rec)?;
             let killed = if pidfd::wait_exit_timeout(&fd, Some(timeout)).map_err(CoreError::sys("waiting"))? {
                 false
             } else {
@@ -48,7 +49,15 @@ impl Engine {
             (true, Some(fd)) => fd,
             _ => return Err(CoreError::Conflict(format!("container {reference} is not running"))),
         };
-        pidfd::send_signal(&fd, sig).map_err(CoreError::sys(format!("signalling {}", rec.name)))
+        pidfd::send_signal(&fd, sig).map_err(CoreError::sys(format!("signalling {}", rec.name)))?;
+        // A frozen container would hold the signal until thawed.
+        if rec.status == Status::Paused && matches!(sig, Signal::SIGKILL | Signal::SIGTERM | Signal::SIGINT) {
+            thaw_if_paused(&rec)?;
+            let mut rec = rec;
+            rec.status = Status::Running;
+            self.containers.save(&rec)?;
+        }
+        Ok(())
     }
 
     /// Block until the container has ended and its end is recorded; its exit code.
@@ -90,6 +99,7 @@ impl Engine {
         };
         if rec.status.is_live() && !mydocker_state::proc::is_same_process(rec.pid, rec.pid_start_time) {
             record_end(&mut rec, code_if_unrecorded);
+            super::limits::release_cgroup(&mut rec);
             if rec.auto_remove {
                 self.containers.remove(&rec.id, &rec.name)?;
             } else {
@@ -106,6 +116,17 @@ fn record_end(rec: &mut ContainerRecord, code: Option<i32>) {
     rec.monitor_pid = 0;
     rec.exit_code = code;
     rec.finished = Some(time::now_rfc3339());
+}
+
+/// Thaw the container's cgroup when it is paused, so that a signal sent to it
+/// is acted on.
+pub(crate) fn thaw_if_paused(rec: &ContainerRecord) -> Result<(), CoreError> {
+    if rec.status == Status::Paused {
+        if let Some(cg) = super::limits::cgroup_of(rec)? {
+            cg.thaw()?;
+        }
+    }
+    Ok(())
 }
 
 /// A pidfd on the container's PID 1 when it is still the process we started.

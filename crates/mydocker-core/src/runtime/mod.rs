@@ -2,6 +2,7 @@
 //! process out. The Spec is its only input, so the same code can serve the
 //! OCI runtime commands over a bundle.
 
+pub mod cgroup;
 pub mod plan;
 pub mod process;
 pub mod wait;
@@ -9,6 +10,7 @@ pub mod wait;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
+use mydocker_cgroups::CgroupManager;
 use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
@@ -40,7 +42,6 @@ pub fn dev_null() -> Result<OwnedFd, CoreError> {
 }
 
 /// A container whose init is set up and has been told to exec.
-#[derive(Debug)]
 pub struct Running {
     /// Our child, to wait for and reap.
     pub pid: Pid,
@@ -50,16 +51,19 @@ pub struct Running {
     pub target: Pid,
     /// The pty master, when the Spec asks for a terminal.
     pub pty: Option<OwnedFd>,
+    /// The container's cgroup, made by create (None for exec, and when the
+    /// Spec names none).
+    pub cgroup: Option<Box<dyn CgroupManager>>,
 }
 
 /// A cloned init, waiting for `Start`.
-#[derive(Debug)]
 pub struct Created {
     pub pid: Pid,
     target: Pid,
     pidfd: Option<OwnedFd>,
     chan: Channel,
     pty: Option<OwnedFd>,
+    cgroup: Option<Box<dyn CgroupManager>>,
 }
 
 /// Clone init into its namespaces and let it build its root; it then waits
@@ -74,7 +78,11 @@ pub fn create(spec: &Spec, bundle: &Path, stdio: Stdio) -> Result<Created, CoreE
         }
         Forked::Parent { pid, pidfd } => {
             drop(child);
-            Ok(Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None })
+            let mut created = Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None, cgroup: None };
+            // Init builds its root meanwhile; it execs only after Start, so
+            // the command never runs outside its cgroup.
+            created.cgroup = cgroup::create_for(spec, pid.as_raw())?;
+            Ok(created)
         }
     }
 }
@@ -82,22 +90,32 @@ pub fn create(spec: &Spec, bundle: &Path, stdio: Stdio) -> Result<Created, CoreE
 /// Fork a process that joins the namespaces of the container whose PID 1 is
 /// behind `container`, and prepares `spec.process` there; it then waits for
 /// [`Created::start`]. The caller must be single-threaded.
-pub fn exec_in(container: &OwnedFd, spec: &Spec, stdio: Stdio) -> Result<Created, CoreError> {
+pub fn exec_in(
+    container: &OwnedFd,
+    spec: &Spec,
+    stdio: Stdio,
+    cgroup: Option<Box<dyn CgroupManager>>,
+) -> Result<Created, CoreError> {
     let plan = InitPlan::from_spec(spec, Path::new("/"))?;
     let (parent, child) = channel::pair().map_err(CoreError::sys("making the sync channel"))?;
     match fork_into(0).map_err(CoreError::sys("forking the exec process"))? {
         Forked::Child => {
             drop(parent);
-            process::join::run(&plan, container, child, stdio)
+            process::join::run(&plan, container, cgroup.as_deref(), child, stdio)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child);
-            Ok(Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None })
+            Ok(Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None, cgroup: None })
         }
     }
 }
 
 impl Created {
+    /// The container's cgroup, once made.
+    pub fn cgroup(&self) -> Option<&dyn CgroupManager> {
+        self.cgroup.as_deref()
+    }
+
     /// Let init exec the command; returns once exec has happened, or with
     /// the reason it could not (init has then been reaped).
     pub fn start(mut self) -> Result<Running, CoreError> {
@@ -127,13 +145,14 @@ impl Created {
         if !exec_announced {
             let status = wait::reap(self.pid).map(|c| c.to_string()).unwrap_or_else(|_| "?".into());
             self.pidfd = None;
+            self.release_cgroup();
             return Err(CoreError::Init {
                 message: format!("the container's init died before running the command (exit status {status})"),
                 code: 125,
             });
         }
         let pidfd = self.pidfd.take().expect("pidfd is present until start");
-        Ok(Running { pid: self.pid, pidfd, target: self.target, pty: self.pty.take() })
+        Ok(Running { pid: self.pid, pidfd, target: self.target, pty: self.pty.take(), cgroup: self.cgroup.take() })
     }
 
     /// Give up on this container: kill init and reap it.
@@ -146,9 +165,19 @@ impl Created {
         self.reap();
     }
 
+    /// After init is gone: its cgroup goes too.
+    fn release_cgroup(&mut self) {
+        if let Some(cg) = self.cgroup.take() {
+            if let Err(e) = cg.remove() {
+                log::warn!("removing the cgroup of a container that did not start: {e}");
+            }
+        }
+    }
+
     fn reap(&mut self) {
         let _ = wait::reap(self.pid);
         self.pidfd = None;
+        self.release_cgroup();
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use mydocker_cgroups::CgroupManager;
 use nix::sys::stat::{umask, Mode};
 
 use super::channel::{Channel, Message};
@@ -16,8 +17,15 @@ use crate::runtime::plan::InitPlan;
 use crate::runtime::{wait, Stdio};
 
 /// Runs in the child mydocker forked. Never returns.
-pub fn run(plan: &InitPlan, container: &OwnedFd, chan: Channel, stdio: Stdio) -> ! {
+pub fn run(plan: &InitPlan, container: &OwnedFd, cgroup: Option<&dyn CgroupManager>, chan: Channel, stdio: Stdio) -> ! {
     init::reset_signals();
+    // Into the container's cgroup first: what we fork inherits it, so the
+    // command never runs outside the container's limits.
+    if let Some(cg) = cgroup {
+        if let Err(e) = cg.add_task(std::process::id() as i32) {
+            init::fail(&chan, Failure { message: format!("joining the container's cgroup: {e}"), code: EXIT_ENGINE });
+        }
+    }
     let joined = plan.clone_flags & !libc::CLONE_NEWUSER;
     // SAFETY: setns with a pidfd we own and CLONE_NEW* flags: joins those
     // namespaces of the process at once (Linux 5.8+).
