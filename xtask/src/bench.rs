@@ -35,14 +35,17 @@ const HYBRID_CONTROLLERS: &str = "/sys/fs/cgroup/unified/cgroup.controllers";
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Contender {
     Mydocker,
+    /// mydocker with memory, CPU and pids limits: what limits cost at start.
+    MydockerLimits,
     Runc,
     Crun,
     Floor,
 }
 
 impl Contender {
-    const ALL: [Contender; 4] = [
+    const ALL: [Contender; 5] = [
         Contender::Mydocker,
+        Contender::MydockerLimits,
         Contender::Runc,
         Contender::Crun,
         Contender::Floor,
@@ -51,6 +54,7 @@ impl Contender {
     fn name(self) -> &'static str {
         match self {
             Contender::Mydocker => "mydocker",
+            Contender::MydockerLimits => "mydocker+limits",
             Contender::Runc => "runc",
             Contender::Crun => "crun",
             Contender::Floor => "floor",
@@ -66,7 +70,7 @@ impl Contender {
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match Self::ALL.iter().find(|c| c.name() == name) {
                 Some(c) => chosen.push(*c),
-                None => bail!("bench: --only takes mydocker, runc, crun and floor, not {name:?}"),
+                None => bail!("bench: --only takes mydocker, mydocker+limits, runc, crun and floor, not {name:?}"),
             }
         }
         if chosen.is_empty() {
@@ -101,7 +105,7 @@ pub fn main(mut args: Args) -> Result<()> {
         .transpose()?;
     let unshare = apt::ensure_program("unshare", "util-linux")?;
     busybox::ensure_static()?;
-    let mydocker_bin = has(&contenders, Contender::Mydocker)
+    let mydocker_bin = (has(&contenders, Contender::Mydocker) || has(&contenders, Contender::MydockerLimits))
         .then(|| build::mydocker(Profile::Release))
         .transpose()?;
     let tar = busybox::make_tar(None, false)?;
@@ -297,6 +301,9 @@ impl Lab {
         };
         match contender {
             Contender::Mydocker => self.mydocker_argv(&["run", "--rm", IMAGE, "true"]),
+            Contender::MydockerLimits => self.mydocker_argv(&[
+                "run", "--rm", "-m", "256m", "--cpus", "1", "--pids-limit", "100", IMAGE, "true",
+            ]),
             Contender::Runc => oci(self.runc.as_ref().expect("runc is there"), "runc"),
             Contender::Crun => oci(self.crun.as_ref().expect("crun is there"), "crun"),
             Contender::Floor => {
