@@ -630,7 +630,7 @@ mod tests {
             Contender::parse_list(Some("floor,runc")).unwrap(),
             [Contender::Runc, Contender::Floor]
         );
-        assert_eq!(Contender::parse_list(None).unwrap().len(), 4);
+        assert_eq!(Contender::parse_list(None).unwrap().len(), 5);
         assert!(Contender::parse_list(Some("docker")).is_err());
         assert!(Contender::parse_list(Some(",")).is_err());
     }
