@@ -10,6 +10,9 @@ use crate::{CgroupError, CgroupManager, CgroupRecord, Resources, Stats, Version}
 
 /// The controllers a container uses.
 pub const CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"];
+/// Made for every container (stats, OOM, pause); `cpu` and `cpuset` only
+/// once a limit needs them (creating a cgroup is on the start path).
+const ALWAYS: [&str; 4] = ["memory", "cpuacct", "pids", "freezer"];
 
 pub struct V1 {
     /// controller -> (mount point, folder of the container's cgroup)
@@ -86,6 +89,26 @@ impl V1 {
         v
     }
 
+    /// Make the folder of controller `c` when missing, and move the
+    /// container's processes (if any yet) into it.
+    fn ensure(&self, c: &str) -> Result<Option<&Path>, CgroupError> {
+        let Some(d) = self.dir(c) else { return Ok(None) };
+        if d.is_dir() {
+            return Ok(Some(d));
+        }
+        if c == "cpuset" {
+            self.create_cpuset()?;
+        } else {
+            std::fs::create_dir_all(d).map_err(|source| CgroupError::Io { op: "creating", path: d.to_path_buf(), source })?;
+        }
+        if let Some(members) = self.dir("memory").filter(|m| m.is_dir() && *m != d) {
+            for pid in files::pids(members)? {
+                write(d, "cgroup.procs", &pid.to_string())?;
+            }
+        }
+        Ok(Some(d))
+    }
+
     /// Make the cpuset folders down from the mount, each level given its
     /// parent's cpus and mems when empty (else no task may join it).
     fn create_cpuset(&self) -> Result<(), CgroupError> {
@@ -97,7 +120,8 @@ impl V1 {
             at.push(part);
             mkdir(&at)?;
             for f in ["cpuset.cpus", "cpuset.mems"] {
-                if read(&at, f)?.trim().is_empty() {
+                // The kernel makes these files empty in a new folder.
+                if read(&at, f).unwrap_or_default().trim().is_empty() {
                     write(&at, f, read(&parent, f)?.trim())?;
                 }
             }
@@ -116,13 +140,13 @@ impl CgroupManager for V1 {
     }
 
     fn create(&self) -> Result<(), CgroupError> {
-        for (c, (_, dir)) in &self.dirs {
-            if c != "cpuset" {
+        for c in ALWAYS {
+            if let Some(dir) = self.dir(c) {
                 std::fs::create_dir_all(dir)
-                    .map_err(|source| CgroupError::Io { op: "creating", path: dir.clone(), source })?;
+                    .map_err(|source| CgroupError::Io { op: "creating", path: dir.to_path_buf(), source })?;
             }
         }
-        self.create_cpuset()
+        Ok(())
     }
 
     fn apply(&self, r: &Resources) -> Result<(), CgroupError> {
@@ -144,7 +168,8 @@ impl CgroupManager for V1 {
                 set_swap()?;
             }
         }
-        if let Some(d) = self.dir("cpu") {
+        let cpu_given = r.cpu_shares.is_some() || r.cpu_period.is_some() || r.cpu_quota.is_some();
+        if let Some(d) = if cpu_given { self.ensure("cpu")? } else { None } {
             if let Some(v) = r.cpu_shares {
                 write(d, "cpu.shares", &v.to_string())?;
             }
@@ -155,7 +180,8 @@ impl CgroupManager for V1 {
                 write(d, "cpu.cfs_quota_us", &v.to_string())?;
             }
         }
-        if let Some(d) = self.dir("cpuset") {
+        let cpuset_given = r.cpuset_cpus.is_some() || r.cpuset_mems.is_some();
+        if let Some(d) = if cpuset_given { self.ensure("cpuset")? } else { None } {
             if let Some(v) = &r.cpuset_cpus {
                 write(d, "cpuset.cpus", v)?;
             }
@@ -170,7 +196,7 @@ impl CgroupManager for V1 {
     }
 
     fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
-        for d in self.unique_dirs() {
+        for d in self.unique_dirs().into_iter().filter(|d| d.is_dir()) {
             write(d, "cgroup.procs", &pid.to_string())?;
         }
         Ok(())
@@ -243,15 +269,6 @@ mod tests {
         (t, m)
     }
 
-    /// The kernel makes a cpuset folder's files empty; the fake must too.
-    fn kernel_makes_cpuset_files(dir: &Path) {
-        for f in ["cpuset.cpus", "cpuset.mems"] {
-            if !dir.join(f).exists() {
-                std::fs::write(dir.join(f), "").unwrap();
-            }
-        }
-    }
-
     #[test]
     fn parses_mounts_and_own_cgroups() {
         let info = "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
@@ -272,18 +289,18 @@ mod tests {
         let mut own = BTreeMap::new();
         own.insert("memory".to_string(), "/session/x".to_string());
         let cg = V1::new(&m, &own, None, "mydocker-abc").unwrap();
-        // The kernel would fill in the new cpuset levels' files as empty.
-        std::fs::create_dir_all(m["cpuset"].join("mydocker-abc")).unwrap();
-        kernel_makes_cpuset_files(&m["cpuset"].join("mydocker-abc"));
         cg.create().unwrap();
+        assert!(!m["cpuset"].join("mydocker-abc").exists(), "cpuset made without a cpuset limit");
         let mem = m["memory"].join("session/x/mydocker-abc");
         assert!(mem.is_dir(), "memory cgroup beneath the process's own");
+        std::fs::write(mem.join("cgroup.procs"), "").unwrap(); // the kernel's, in a real tree
         cg.apply(&Resources {
             memory: Some(64 << 20),
             cpu_shares: Some(512),
             cpu_quota: Some(50_000),
             cpu_period: Some(100_000),
             pids_limit: Some(10),
+            cpuset_cpus: Some("0-1".into()),
             ..Default::default()
         })
         .unwrap();

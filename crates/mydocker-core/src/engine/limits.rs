@@ -40,8 +40,9 @@ pub(crate) fn release_cgroup(rec: &mut ContainerRecord) {
             return;
         }
     };
-    if let Ok(s) = cg.stats() {
-        rec.oom_killed = s.oom_kills > 0 && rec.exit_code == Some(137);
+    // Only a SIGKILLed container can have been OOM-killed: read no more than that needs.
+    if rec.exit_code == Some(137) {
+        rec.oom_killed = cg.stats().map(|s| s.oom_kills > 0).unwrap_or(false);
     }
     // The last processes of the container may still be on their way out.
     let deadline = Instant::now() + Duration::from_secs(2);
