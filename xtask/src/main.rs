@@ -11,6 +11,7 @@ mod demo;
 mod mydocker;
 mod suite;
 mod util;
+mod vm;
 
 use args::Args;
 use util::CommandFailed;
@@ -30,6 +31,8 @@ commands:
   busybox-tar [--out PATH] [--force]
                             make a busybox rootfs tarball from busybox-static
                             (default: target/images/busybox.tar)
+  vm-cgroup2                resource limits end to end on cgroup v2, in a
+                            VM booting Debian's cloud kernel (root, by hand)
   help                      this text
 ";
 
@@ -42,6 +45,7 @@ fn main() {
         "test" => suite::main(Args::new("test", rest)),
         "bench" => bench::main(Args::new("bench", rest)),
         "busybox-tar" => busybox::main(Args::new("busybox-tar", rest)),
+        "vm-cgroup2" => vm::main(Args::new("vm-cgroup2", rest)),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
