@@ -92,7 +92,10 @@ pub fn empty(m: &Mydocker) -> Result<()> {
 }
 
 /// The hyperfine runs: the cycle on an empty store, then ps on a full one.
-pub fn commands(m: &Mydocker) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Named hyperfine commands: (name, shell line).
+pub type Named = Vec<(String, String)>;
+
+pub fn commands(m: &Mydocker) -> (Named, Named) {
     (
         vec![("run -d + stop + rm".into(), cycle_command(m))],
         vec![(format!("ps ({STORED} stored)"), line(m, "ps"))],
