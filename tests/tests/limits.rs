@@ -102,7 +102,9 @@ fn cpus_half_holds_a_busy_loop_to_about_half_a_core() {
     let (t0, u0) = (Instant::now(), usage(&d));
     std::thread::sleep(Duration::from_secs(2));
     let share = (usage(&d) - u0) as f64 / t0.elapsed().as_nanos() as f64;
-    assert!((0.3..=0.7).contains(&share), "used {share:.2} of a core under --cpus 0.5");
+    // The limit is the upper bound; the lower one only shows the loop ran (the
+    // machine may be busy with other tests).
+    assert!((0.1..=0.7).contains(&share), "used {share:.2} of a core under --cpus 0.5");
     env.run_ok(&["rm", "-f", &name]);
 }
 
