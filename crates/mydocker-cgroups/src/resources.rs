@@ -42,7 +42,7 @@ fn invalid(what: &'static str, value: &str, why: impl Into<String>) -> CgroupErr
 pub fn parse_memory(v: &str) -> Result<i64, CgroupError> {
     let bytes = parse_size(v).ok_or_else(|| invalid("memory", v, "expected a size such as 100m, 1g or bytes"))?;
     if bytes < MIN_MEMORY {
-        return Err(invalid("memory", v, "the minimum memory limit is 6MB"));
+        return Err(invalid("memory", v, "minimum memory limit allowed is 6MB"));
     }
     Ok(bytes)
 }
@@ -60,23 +60,31 @@ pub fn parse_memory_swap(v: &str, memory: Option<i64>) -> Result<i64, CgroupErro
     }
 }
 
+/// docker's sizes (go-units RAMInBytes): a number, then optionally a space,
+/// a unit of b, k, m, g, t or p (any case), an `i` and a `b`: `1.5g`, `100mb`,
+/// `512KiB`, `1048576`.
 fn parse_size(v: &str) -> Option<i64> {
     let s = v.trim().to_ascii_lowercase();
-    let s = s.strip_suffix('b').filter(|r| r.ends_with(|c: char| "kmgt".contains(c))).unwrap_or(&s);
-    let (num, mult) = match s.chars().last()? {
-        'k' => (&s[..s.len() - 1], 1i64 << 10),
-        'm' => (&s[..s.len() - 1], 1 << 20),
-        'g' => (&s[..s.len() - 1], 1 << 30),
-        't' => (&s[..s.len() - 1], 1 << 40),
-        'b' => (&s[..s.len() - 1], 1),
+    let s = s.strip_suffix('b').unwrap_or(&s);
+    let s = s.strip_suffix('i').filter(|r| r.ends_with(|c: char| "kmgtp".contains(c))).unwrap_or(s);
+    let (num, mult) = match s.char_indices().last()? {
+        (i, 'k') => (&s[..i], 1i64 << 10),
+        (i, 'm') => (&s[..i], 1 << 20),
+        (i, 'g') => (&s[..i], 1 << 30),
+        (i, 't') => (&s[..i], 1 << 40),
+        (i, 'p') => (&s[..i], 1 << 50),
         _ => (s, 1),
     };
-    let n: f64 = num.parse().ok()?;
-    if !n.is_finite() || n <= 0.0 {
+    let num = num.strip_suffix(' ').unwrap_or(num);
+    // Digits with at most one fraction: no sign, exponent, "inf" or "nan".
+    let (whole, frac) = num.split_once('.').unwrap_or((num, "0"));
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(frac) {
         return None;
     }
+    let n: f64 = num.parse().ok()?;
     let bytes = n * mult as f64;
-    (bytes < i64::MAX as f64).then_some(bytes as i64)
+    (bytes >= 1.0 && bytes < i64::MAX as f64).then_some(bytes as i64)
 }
 
 /// `--cpu-shares`: 2..262144; 0 means the default (None).
@@ -111,32 +119,37 @@ pub fn parse_pids_limit(v: &str) -> Result<Option<i64>, CgroupError> {
 
 /// `--cpuset-cpus 0-1,3`: every CPU must be online.
 pub fn parse_cpuset_cpus(v: &str) -> Result<String, CgroupError> {
-    parse_cpuset("cpuset-cpus", v, &online_cpus())
+    parse_cpuset(v, "cpuset-cpus", &show(&online_cpus()))
 }
 
 /// `--cpuset-mems 0`: every memory node must be online.
 pub fn parse_cpuset_mems(v: &str) -> Result<String, CgroupError> {
-    let online = std::fs::read_to_string("/sys/devices/system/node/online")
-        .ok()
-        .and_then(|s| list(s.trim()))
-        .unwrap_or_else(|| vec![0]);
-    parse_cpuset("cpuset-mems", v, &online)
+    let online = std::fs::read_to_string("/sys/devices/system/node/online").unwrap_or_else(|_| "0".into());
+    parse_cpuset(v, "cpuset-mems", online.trim())
 }
 
-fn parse_cpuset(what: &'static str, v: &str, available: &[u32]) -> Result<String, CgroupError> {
-    let wanted = list(v.trim()).ok_or_else(|| invalid(what, v, "expected a list such as 0-2,4"))?;
+/// A cpuset list (`0-2,4`) whose every member is in `available` (a list of
+/// the same form); `what` names the flag in the error.
+pub fn parse_cpuset(spec: &str, what: &'static str, available: &str) -> Result<String, CgroupError> {
+    let wanted = list(spec.trim()).ok_or_else(|| invalid(what, spec, "expected a list such as 0-2,4"))?;
+    let available = list(available.trim()).unwrap_or_default();
     if let Some(bad) = wanted.iter().find(|c| !available.contains(c)) {
-        return Err(invalid(what, v, format!("{bad} is not available on this machine (available: {})", show(available))));
+        return Err(invalid(what, spec, format!("{bad} is not available on this machine (available: {})", show(&available))));
     }
-    Ok(v.trim().to_string())
+    Ok(spec.trim().to_string())
 }
 
-/// The online CPUs.
+/// The online CPUs: /sys/devices/system/cpu/online, else the root cpuset's
+/// (v1, then v2), else CPU 0.
 pub fn online_cpus() -> Vec<u32> {
-    std::fs::read_to_string("/sys/devices/system/cpu/online")
-        .ok()
-        .and_then(|s| list(s.trim()))
-        .unwrap_or_else(|| vec![0])
+    [
+        "/sys/devices/system/cpu/online",
+        "/sys/fs/cgroup/cpuset/cpuset.effective_cpus",
+        "/sys/fs/cgroup/cpuset.cpus.effective",
+    ]
+    .iter()
+    .find_map(|f| std::fs::read_to_string(f).ok().and_then(|s| list(s.trim())))
+    .unwrap_or_else(|| vec![0])
 }
 
 /// `0-2,4` -> [0, 1, 2, 4]; None when malformed.
@@ -175,7 +188,12 @@ mod tests {
         assert_eq!(parse_memory("1.5G").unwrap(), 3 << 29);
         assert_eq!(parse_memory("100mb").unwrap(), 100 << 20);
         assert_eq!(parse_memory("10485760").unwrap(), 10 << 20);
-        for bad in ["abc", "", "-1", "0", "5m", "1x", "nanm"] {
+        assert_eq!(parse_memory("10485760b").unwrap(), 10 << 20);
+        assert_eq!(parse_memory("8192k").unwrap(), 8 << 20);
+        assert_eq!(parse_memory("512KiB").unwrap_err().to_string(), "invalid memory \"512KiB\": minimum memory limit allowed is 6MB");
+        assert_eq!(parse_memory("1 GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("1P").unwrap(), 1 << 50);
+        for bad in ["abc", "", "-1", "0", "5m", "1x", "nanm", "infg", "1e9", "+100m", "1..5g", ".5g", "m", "100mm", "-100m"] {
             assert!(parse_memory(bad).is_err(), "{bad} accepted");
         }
     }
@@ -186,17 +204,27 @@ mod tests {
         assert_eq!(parse_memory_swap("2g", Some(1 << 30)).unwrap(), 2 << 30);
         assert!(parse_memory_swap("100m", Some(1 << 30)).is_err());
         assert!(parse_memory_swap("2g", None).is_err());
+        assert!(parse_memory_swap("-2", Some(1 << 30)).is_err());
+        assert!(parse_memory_swap("lots", Some(1 << 30)).is_err());
     }
 
     #[test]
     fn cpus_and_shares() {
         assert_eq!(parse_cpus("0.5").unwrap(), (50_000, 100_000));
-        for bad in ["-1", "0", "abc", "NaN", "1000"] {
+        assert_eq!(parse_cpus("0.01").unwrap(), (1_000, 100_000));
+        let n = online_cpus().len();
+        assert_eq!(parse_cpus(&n.to_string()).unwrap(), (n as i64 * 100_000, 100_000));
+        let err = parse_cpus(&(n + 1).to_string()).unwrap_err().to_string();
+        assert!(err.contains(&format!("the range of CPUs is from 0.01 to {n}")), "{err}");
+        for bad in ["-1", "0", "0.001", "abc", "NaN", "inf", "1000"] {
             assert!(parse_cpus(bad).is_err(), "{bad} accepted");
         }
         assert_eq!(parse_cpu_shares("512").unwrap(), Some(512));
         assert_eq!(parse_cpu_shares("0").unwrap(), None);
         assert!(parse_cpu_shares("1").is_err());
+        assert_eq!(parse_cpu_shares("262144").unwrap(), Some(262_144));
+        assert!(parse_cpu_shares("262145").is_err());
+        assert!(parse_cpu_shares("-2").is_err());
         assert!(parse_cpu_shares("x").is_err());
     }
 
@@ -205,16 +233,25 @@ mod tests {
         assert_eq!(list("0-2,4"), Some(vec![0, 1, 2, 4]));
         assert_eq!(list("2-1"), None);
         assert_eq!(list("a"), None);
-        assert_eq!(parse_cpuset("cpuset-cpus", "0", &[0, 1]).unwrap(), "0");
-        assert!(parse_cpuset("cpuset-cpus", "0-3", &[0, 1]).is_err());
-        assert!(parse_cpuset("cpuset-cpus", "1", &[0, 1]).is_ok());
+        assert_eq!(list("0,,1"), None);
+        assert_eq!(list("0-"), None);
+        assert_eq!(parse_cpuset(" 0 ", "cpuset-cpus", "0-1").unwrap(), "0");
+        assert_eq!(parse_cpuset("0-1,3", "cpuset-cpus", "0-3").unwrap(), "0-1,3");
+        let err = parse_cpuset("0-3", "cpuset-cpus", "0-1").unwrap_err().to_string();
+        assert!(err.contains("2 is not available on this machine (available: 0,1)"), "{err}");
+        assert!(parse_cpuset("1", "cpuset-mems", "0").is_err());
+        assert!(parse_cpuset("x", "cpuset-cpus", "0-1").is_err());
         assert!(parse_cpuset_cpus("4096").is_err());
+        assert!(parse_cpuset_cpus("0").is_ok(), "CPU 0 is online on every machine");
+        assert!(parse_cpuset_mems("0").is_ok());
     }
 
     #[test]
     fn pids() {
         assert_eq!(parse_pids_limit("10").unwrap(), Some(10));
         assert_eq!(parse_pids_limit("-1").unwrap(), Some(-1));
+        assert_eq!(parse_pids_limit("0").unwrap(), Some(-1), "0 is unlimited, as docker");
         assert!(parse_pids_limit("-5").is_err());
+        assert!(parse_pids_limit("ten").is_err());
     }
 }
