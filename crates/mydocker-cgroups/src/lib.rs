@@ -1,7 +1,17 @@
 //! mydocker-cgroups: a container's cgroup, one [`CgroupManager`] trait with a
-//! v1 and a v2 implementation (over cgroups-rs), picked by what the host has:
-//! v1, v2 unified, or hybrid (v1 controllers, cgroup2 beside them without
-//! controllers: treated as v1).
+//! v1 and a v2 implementation, picked by what the host has: v1, v2 unified,
+//! or hybrid (v1 controllers, cgroup2 beside them without controllers:
+//! treated as v1).
+//!
+//! Both write cgroupfs files themselves (files.rs) rather than go through
+//! cgroups-rs, as README's "Where we depart" says. cgroups-rs 0.5 got in
+//! the way at each step: its v1 hierarchy comes only from
+//! /proc/self/mountinfo and its v2 one only from /sys/fs/cgroup, so neither
+//! can be pointed at the fake trees of the unit tests; `Cgroup::load*` makes
+//! a folder in every mounted controller (blkio, devices, name=systemd...)
+//! unless the controllers are named, and then without per-controller parent
+//! paths; and creating through it costs reads we do not need on the start
+//! path. What we need is a few mkdir and write calls.
 //!
 //! A container's cgroup is made beneath the cgroup of the process that
 //! starts it (each v1 controller has its own), or beneath `--cgroup-parent`,

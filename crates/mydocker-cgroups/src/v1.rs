@@ -151,16 +151,22 @@ impl CgroupManager for V1 {
 
     fn apply(&self, r: &Resources) -> Result<(), CgroupError> {
         if let Some(d) = self.dir("memory") {
-            let swap_file = d.join("memory.memsw.limit_in_bytes");
-            if r.memory_swap.is_some() && !swap_file.exists() {
-                return Err(CgroupError::Cgroup {
-                    path: d.display().to_string(),
-                    message: "this kernel has no swap accounting: --memory-swap cannot be applied".into(),
-                });
+            let mut swap = r.memory_swap;
+            if swap.is_some() && !d.join("memory.memsw.limit_in_bytes").exists() {
+                // Without swap accounting (swapaccount=0), swap is unlimited
+                // anyway: -1 asks for nothing more; a limit cannot be kept.
+                if swap != Some(-1) {
+                    return Err(CgroupError::Cgroup {
+                        path: d.display().to_string(),
+                        message: "this kernel has no swap accounting: --memory-swap cannot be applied".into(),
+                    });
+                }
+                log::warn!("{}: no swap accounting; swap is unlimited", d.display());
+                swap = None;
             }
             // memsw must stay >= the limit: order the two writes to keep it so.
             let set_mem = || r.memory.map(|m| write(d, "memory.limit_in_bytes", &m.to_string())).transpose();
-            let set_swap = || r.memory_swap.map(|s| write(d, "memory.memsw.limit_in_bytes", &s.to_string())).transpose();
+            let set_swap = || swap.map(|s| write(d, "memory.memsw.limit_in_bytes", &s.to_string())).transpose();
             if set_mem().is_err() {
                 set_swap()?;
                 set_mem()?;
@@ -330,6 +336,28 @@ mod tests {
     }
 
     #[test]
+    fn freeze_thaw_and_stats_read_the_v1_files() {
+        let (_t, m) = fake();
+        let cg = V1::new(&m, &BTreeMap::new(), None, "mydocker-f").unwrap();
+        cg.create().unwrap();
+        cg.freeze().unwrap();
+        let state = || std::fs::read_to_string(m["freezer"].join("mydocker-f/freezer.state")).unwrap();
+        assert_eq!(state(), "FROZEN");
+        cg.thaw().unwrap();
+        assert_eq!(state(), "THAWED");
+        let w = |c: &str, f: &str, v: &str| std::fs::write(m[c].join("mydocker-f").join(f), v).unwrap();
+        w("cpuacct", "cpuacct.usage", "123456\n");
+        w("memory", "memory.usage_in_bytes", "4096\n");
+        w("memory", "memory.limit_in_bytes", "9223372036854771712\n");
+        w("memory", "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        w("pids", "pids.current", "3\n");
+        let s = cg.stats().unwrap();
+        assert_eq!(s, Stats { cpu_usage_ns: 123_456, memory_usage: 4096, memory_limit: None, pids: 3, oom_kills: 2 });
+        w("memory", "memory.limit_in_bytes", "67108864\n");
+        assert_eq!(cg.stats().unwrap().memory_limit, Some(64 << 20));
+    }
+
+    #[test]
     fn swap_limits_need_swap_accounting() {
         let (_t, m) = fake();
         let cg = V1::new(&m, &BTreeMap::new(), None, "mydocker-s").unwrap();
@@ -337,5 +365,10 @@ mod tests {
         let r = Resources { memory: Some(64 << 20), memory_swap: Some(128 << 20), ..Default::default() };
         let err = cg.apply(&r).unwrap_err().to_string();
         assert!(err.contains("swap accounting"), "{err}");
+        // Unlimited swap is what such a kernel gives anyway.
+        cg.apply(&Resources { memory_swap: Some(-1), ..r }).unwrap();
+        let limit = std::fs::read_to_string(m["memory"].join("mydocker-s/memory.limit_in_bytes")).unwrap();
+        assert_eq!(limit, "67108864");
+        assert!(!m["memory"].join("mydocker-s/memory.memsw.limit_in_bytes").exists());
     }
 }

@@ -43,7 +43,19 @@ impl V2 {
                 .map(|c| format!("+{c}"))
                 .collect();
             if !wanted.is_empty() {
-                write(&at, "cgroup.subtree_control", &wanted.join(" "))?;
+                write(&at, "cgroup.subtree_control", &wanted.join(" ")).map_err(|e| match e {
+                    // v2's "no internal processes" rule: a cgroup (but the
+                    // root) that holds processes can't pass controllers down.
+                    CgroupError::Io { source, .. } if source.raw_os_error() == Some(nix::errno::Errno::EBUSY as i32) => {
+                        CgroupError::Cgroup {
+                            path: at.display().to_string(),
+                            message: "it holds processes, so cgroup v2 lets it give no controllers to a \
+                                      container's cgroup beneath it: choose another with --cgroup-parent"
+                                .into(),
+                        }
+                    }
+                    e => e,
+                })?;
             }
             at.push(part);
             if i + 1 < parts.len() {
@@ -131,6 +143,11 @@ impl CgroupManager for V2 {
     }
 
     fn remove(&self) -> Result<(), CgroupError> {
+        // rmdir takes a frozen, empty cgroup too; thawing first is v1's
+        // rule (a frozen task can't die), kept here so both behave alike.
+        if read(&self.dir, "cgroup.freeze").map(|f| f.trim() == "1").unwrap_or(false) {
+            let _ = write(&self.dir, "cgroup.freeze", "0");
+        }
         rmdir(&self.dir)
     }
 }
@@ -182,6 +199,47 @@ mod tests {
         cg.add_task(7).unwrap();
         assert_eq!(read("user.slice/mydocker-abc/cgroup.procs"), "7");
         assert_eq!(V2::from_record(&cg.record()).record(), cg.record());
+    }
+
+    #[test]
+    fn cgroup_parent_unlimited_swap_and_quota() {
+        let t = fake();
+        let cg = V2::new(t.path(), "/user.slice", Some("/ci/jobs"), "mydocker-p");
+        assert_eq!(cg.record().dirs["unified"].1, t.path().join("ci/jobs/mydocker-p"));
+        for d in ["ci", "ci/jobs"] {
+            std::fs::create_dir_all(t.path().join(d)).unwrap();
+            std::fs::write(t.path().join(d).join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        }
+        cg.create().unwrap();
+        let read = |p: &str| std::fs::read_to_string(t.path().join(p)).unwrap();
+        assert_eq!(read("ci/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert_eq!(read("ci/jobs/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert!(!t.path().join("user.slice/cgroup.subtree_control").exists(), "own cgroup touched");
+        cg.apply(&Resources {
+            memory: Some(64 << 20),
+            memory_swap: Some(-1),
+            cpu_period: Some(50_000),
+            cpu_shares: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(read("ci/jobs/mydocker-p/memory.swap.max"), "max");
+        assert_eq!(read("ci/jobs/mydocker-p/cpu.max"), "max 50000");
+        assert_eq!(read("ci/jobs/mydocker-p/cpu.weight"), "1");
+    }
+
+    #[test]
+    fn freeze_waits_for_the_events_file() {
+        let t = fake();
+        let cg = V2::new(t.path(), "/", None, "c");
+        let d = t.path().join("c");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("cgroup.events"), "populated 1\nfrozen 1\n").unwrap();
+        cg.freeze().unwrap();
+        assert_eq!(std::fs::read_to_string(d.join("cgroup.freeze")).unwrap(), "1");
+        std::fs::write(d.join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
+        cg.thaw().unwrap();
+        assert_eq!(std::fs::read_to_string(d.join("cgroup.freeze")).unwrap(), "0");
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn a_containers_cgroup_limits_holds_pauses_and_goes() {
 
     let rec = cg.record();
     let dir = |c: &str| rec.dirs[c].1.clone();
-    for (_, (mount, d)) in &rec.dirs {
+    for (mount, d) in rec.dirs.values() {
         assert!(
             d.starts_with(mount) && d.ends_with(&name),
             "{} is not a folder {name} under {}",
