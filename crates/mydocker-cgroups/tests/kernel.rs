@@ -164,22 +164,30 @@ fn a_containers_cgroup_limits_holds_pauses_and_goes() {
         Version::V1 => assert_eq!(read(&dir("freezer"), "freezer.state"), "FROZEN"),
         Version::V2 => assert!(read(&dir("unified"), "cgroup.events").contains("frozen 1")),
     }
-    let state = read(Path::new(&format!("/proc/{pid}")), "status");
-    let state = state
-        .lines()
-        .find(|l| l.starts_with("State:"))
-        .unwrap_or("")
-        .to_string();
-    // A frozen task sleeps in the kernel (D) however it slept before.
-    assert!(!state.contains("R (running)"), "frozen child is {state}");
+    // A paused container does not act on a signal until it is unpaused.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let child = guard.child.as_mut().unwrap();
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a frozen child acted on SIGTERM"
+    );
     again.thaw().expect("thawing");
     if cg.version() == Version::V1 {
         assert_eq!(read(&dir("freezer"), "freezer.state"), "THAWED");
     }
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(15),
+        "{status:?}"
+    );
+    guard.child = None;
 
-    let mut child = guard.child.take().unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
     again.remove().expect("removing");
     for (_, d) in rec.dirs.values() {
         assert!(!d.exists(), "{} left behind", d.display());
