@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::host::ProcessRef;
 use crate::process::{self, Output, Running};
 use crate::table::{self, Row};
-use crate::{host, is_full_id, COMMAND_TIMEOUT};
+use crate::{host, is_full_id, wait, COMMAND_TIMEOUT};
 
 /// The columns `mydocker ps` promises.
 pub const PS_COLUMNS: &[&str] = &["CONTAINER ID", "NAME", "IMAGE", "PID", "STATUS", "COMMAND", "CREATED"];
@@ -193,6 +194,96 @@ impl TestEnv {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// `run -d ARGS...`: fail unless it exits 0 printing one full container
+    /// ID (and nothing else on stdout); return the ID.
+    pub fn run_detached(&self, args: &[&str]) -> String {
+        let mut all = vec!["run", "-d"];
+        all.extend_from_slice(args);
+        let out = self.run_ok(&all);
+        let id = out.stdout.trim_end_matches('\n');
+        assert!(is_full_id(id), "run -d should print the container's full ID (64 hex digits) alone\n{out}");
+        id.to_string()
+    }
+
+    /// `ps --format json`, parsed: one record per container.
+    pub fn ps_json(&self) -> Vec<serde_json::Value> {
+        let out = self.run_ok(&["ps", "--format", "json"]);
+        match serde_json::from_str::<serde_json::Value>(&out.stdout) {
+            Ok(serde_json::Value::Array(records)) => records,
+            Ok(other) => panic!("ps --format json should print an array, not {other}\n{out}"),
+            Err(e) => panic!("ps --format json printed no JSON: {e}\n{out}"),
+        }
+    }
+
+    /// The `ps --format json` record of the container whose full ID or name
+    /// is `reference`; fail if it is not listed.
+    pub fn record(&self, reference: &str) -> serde_json::Value {
+        let all = self.ps_json();
+        all.iter().find(|c| c["id"] == reference || c["name"] == reference).cloned().unwrap_or_else(|| {
+            panic!("ps --format json does not list {reference}:\n{}", serde_json::Value::Array(all.clone()))
+        })
+    }
+
+    /// `inspect REFERENCE`: the one object of the array it prints.
+    pub fn inspect(&self, reference: &str) -> serde_json::Value {
+        let out = self.run_ok(&["inspect", reference]);
+        let all: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("inspect printed no JSON: {e}\n{out}"));
+        match all.as_array().map(Vec::as_slice) {
+            Some([one]) => one.clone(),
+            _ => panic!("inspect {reference} should print an array of one object\n{out}"),
+        }
+    }
+
+    /// The STATUS `ps` shows for the container called `name`; fail if it is not listed.
+    pub fn status(&self, name: &str) -> String {
+        let rows = self.ps();
+        match rows.iter().find(|r| r.get("NAME") == name) {
+            Some(r) => r.get("STATUS").to_string(),
+            None => {
+                let lines: Vec<&str> = rows.iter().map(|r| r.line.as_str()).collect();
+                panic!("ps does not list {name}:\n{}", lines.join("\n"))
+            }
+        }
+    }
+
+    /// Wait up to `limit` until `ps` shows `name` with the STATUS `want`.
+    pub fn wait_for_status(&self, name: &str, want: &str, limit: Duration) {
+        wait::poll(limit, &format!("ps to show {name} as {want:?}"), || {
+            let status = self.status(name);
+            if status == want {
+                Ok(())
+            } else {
+                Err(format!("STATUS {status:?}"))
+            }
+        })
+    }
+
+    /// The running container's PID 1 on the host (from `ps --format json`);
+    /// fail unless the record says running and that process lives.
+    pub fn pid1(&self, reference: &str) -> ProcessRef {
+        let rec = self.record(reference);
+        assert_eq!(rec["status"], "running", "{reference} should be running: {rec}");
+        let pid = rec["pid"].as_i64().unwrap_or_else(|| panic!("{reference} is running without a pid: {rec}"));
+        ProcessRef::of(pid as i32).unwrap_or_else(|| panic!("{reference}'s PID 1 ({pid}) is not a live process: {rec}"))
+    }
+
+    /// Every process of the running container: those in its PID 1's PID namespace.
+    pub fn processes_of(&self, reference: &str) -> Vec<ProcessRef> {
+        let pid1 = self.pid1(reference);
+        let ns = host::pid_namespace(pid1.pid).unwrap_or_else(|| panic!("{reference}'s PID 1 {} is gone", pid1.pid));
+        assert_ne!(ns, host::namespace("pid"), "{reference}'s PID 1 {} is in the host's PID namespace", pid1.pid);
+        host::processes_in_pid_namespace(&ns)
+    }
+
+    /// Wait until `exec NAME test -e PATH` succeeds: the container's script
+    /// has got as far as making PATH (e.g. set its trap, then `touch /ready`).
+    pub fn wait_for_file(&self, name: &str, path: &str) {
+        wait::eventually(Duration::from_secs(20), &format!("{name} to make {path}"), || {
+            self.mydocker(&["exec", name, "test", "-e", path]).success()
+        })
     }
 
     /// `mydocker images`, parsed.

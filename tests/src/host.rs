@@ -156,3 +156,51 @@ pub fn namespace(kind: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// A process named by its pid and its start time, so that a later process
+/// reusing the pid is not mistaken for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessRef {
+    pub pid: i32,
+    pub started: u64,
+}
+
+impl ProcessRef {
+    /// The live process `pid` (not a zombie), if there is one.
+    pub fn of(pid: i32) -> Option<ProcessRef> {
+        start_time(pid).map(|started| ProcessRef { pid, started })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        is_alive(self.pid, self.started)
+    }
+
+    /// Send `signal` if it is still the same process; false if it was gone.
+    pub fn signal(&self, signal: libc::c_int) -> bool {
+        if !self.is_alive() {
+            return false;
+        }
+        // SAFETY: plain syscall; the pid was just checked to be the process we mean.
+        unsafe { libc::kill(self.pid, signal) == 0 }
+    }
+}
+
+/// The command line of `pid`, its arguments joined by spaces; None if it is gone.
+pub fn cmdline(pid: i32) -> Option<String> {
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    Some(String::from_utf8_lossy(&raw).replace('\0', " ").trim_end().to_string())
+}
+
+/// The PID namespace of `pid` as `readlink /proc/PID/ns/pid` shows it.
+pub fn pid_namespace(pid: i32) -> Option<String> {
+    fs::read_link(format!("/proc/{pid}/ns/pid")).ok().map(|p| p.to_string_lossy().into_owned())
+}
+
+/// Every live process in the PID namespace `ns` (as [`pid_namespace`] names it).
+pub fn processes_in_pid_namespace(ns: &str) -> Vec<ProcessRef> {
+    let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid_namespace(pid).as_deref() == Some(ns))
+        .filter_map(ProcessRef::of)
+        .collect()
+}

@@ -8,6 +8,7 @@
 //! - [`pty`]: a pseudo-terminal to drive `run -t` as a user's terminal would.
 //! - [`host`]: what the host sees: its mount table, its processes, files.
 //! - [`table`]: the columns of `ps` and `images`.
+//! - [`wait`]: bounded polling instead of fixed sleeps; [`time`]: RFC 3339 times.
 //!
 //! Where things are: the binary is `$MYDOCKER_BIN`, else
 //! `<workspace>/target/debug/mydocker`; the busybox rootfs tarball is
@@ -20,12 +21,15 @@ pub mod host;
 mod process;
 pub mod pty;
 pub mod table;
+pub mod time;
+pub mod wait;
 
 use std::time::Duration;
 
 pub use env::{busybox_tar, is_root, mydocker_bin, workspace_dir, TestEnv};
 pub use process::{Output, Running};
 pub use table::Row;
+pub use wait::{eventually, poll};
 
 /// How long one mydocker command may take before the test fails.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
