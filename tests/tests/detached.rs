@@ -132,6 +132,10 @@ fn status_stays_true_when_the_monitor_and_then_pid_1_are_killed() {
     env.wait_for_status(&name, "Exited (unknown)", LIMIT);
     let rec = env.record(&id);
     assert_eq!(rec["status"], "stopped", "{rec}");
+    // Stopped for every command, not only for ps.
+    env.mydocker(&["kill", &name]).assert_failure();
+    env.run_ok(&["stop", &name]);
+    assert_eq!(env.status(&name), "Exited (unknown)", "stop of a stopped container changed it");
 
     env.run_ok(&["rm", &name]);
     assert_gone(&env, &id, &name, &processes);
