@@ -26,7 +26,7 @@ pub mod wait;
 
 use std::time::Duration;
 
-pub use env::{busybox_tar, is_root, mydocker_bin, workspace_dir, TestEnv};
+pub use env::{busybox_tar, is_root, mydocker_bin, workspace_dir, TestEnv, IMAGES_COLUMNS, PS_COLUMNS};
 pub use process::{Output, Running};
 pub use table::Row;
 pub use wait::{eventually, poll};
