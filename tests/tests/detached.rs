@@ -98,6 +98,26 @@ fn run_d_rm_leaves_nothing_once_the_container_exits() {
 }
 
 #[test]
+fn stop_or_rm_f_of_an_rm_container_leaves_nothing() {
+    let env = test_env!("det_rm_stop");
+    let name = env.name("stopped");
+    let id = env.run_detached(&["--rm", "--name", &name, "busybox", "sleep", "3600"]);
+    let processes = env.processes_of(&name);
+    env.run_ok(&["stop", "-t", "1", &name]);
+    eventually(LIMIT, "the stopped --rm container to go", || {
+        !env.container_dir(&id).exists() && !env.names().contains(&name) && env.ps_ids().is_empty()
+    });
+    assert_gone(&env, &id, &name, &processes);
+
+    let name = env.name("forced");
+    let id = env.run_detached(&["--rm", "--name", &name, "busybox", "sleep", "3600"]);
+    let processes = env.processes_of(&name);
+    // rm -f and the monitor's own --rm removal race: neither may fail or leave anything.
+    env.run_ok(&["rm", "-f", &name]);
+    assert_gone(&env, &id, &name, &processes);
+}
+
+#[test]
 fn run_d_of_a_missing_command_exits_127() {
     let env = test_env!("det_127");
     let name = env.name("nf");
@@ -108,8 +128,10 @@ fn run_d_of_a_missing_command_exits_127() {
 
     let gone = env.name("nf-rm");
     env.mydocker(&["run", "-d", "--rm", "--name", &gone, "busybox", "no-such-command"]).assert_code(127);
-    eventually(LIMIT, "the --rm container of a missing command to go", || !env.names().contains(&gone));
-    assert_eq!(env.container_dirs().len(), 1, "only the first container should be left");
+    eventually(LIMIT, "the --rm container of a missing command to go, the first to stay", || {
+        !env.names().contains(&gone) && env.container_dirs().len() == 1
+    });
+    assert_eq!(env.status(&name), "Exited (127)");
 }
 
 #[test]

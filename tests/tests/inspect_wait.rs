@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use mydocker_tests::time::parse_rfc3339;
-use mydocker_tests::{test_env, TestEnv};
+use mydocker_tests::{eventually, test_env, TestEnv};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -25,6 +25,22 @@ fn wait_blocks_until_the_container_ends_and_prints_its_code() {
     let out = wait.wait(LIMIT);
     out.assert_success();
     assert_eq!(out.stdout, "3\n", "{out}");
+}
+
+#[test]
+fn wait_of_an_rm_container_prints_its_code() {
+    // The container removes itself when it ends; wait, already waiting,
+    // must still tell its exit code (as `docker wait` does).
+    let env = test_env!("wait_rm");
+    let name = env.name("w");
+    let script = "while [ ! -e /go ]; do sleep 0.1; done; exit 3";
+    env.run_detached(&["--rm", "--name", &name, "busybox", "sh", "-c", script]);
+    let wait = env.spawn(&["wait", &name]);
+    env.run_ok(&["exec", &name, "touch", "/go"]);
+    let out = wait.wait(LIMIT);
+    out.assert_success();
+    assert_eq!(out.stdout, "3\n", "{out}");
+    eventually(Duration::from_secs(10), "the --rm container to go", || env.container_dirs().is_empty());
 }
 
 #[test]
