@@ -136,6 +136,37 @@ fn follow_shows_later_lines_and_returns_when_the_container_exits() {
 }
 
 #[test]
+fn follow_loses_nothing_of_output_written_while_it_reads() {
+    let env = test_env!("logs_follow_big");
+    let name = env.name("f");
+    let script = "echo start; while [ ! -e /go ]; do sleep 0.1; done; seq 1 200000; seq 1 50000 >&2";
+    env.run_detached(&["--name", &name, "busybox", "sh", "-c", script]);
+    let mut follow = env.spawn(&["logs", "-f", &name]);
+    follow.wait_for_stdout("start\n", LIMIT);
+    env.run_ok(&["exec", &name, "touch", "/go"]);
+    let out = follow.wait(LIMIT);
+    out.assert_success();
+    let want_out: String =
+        std::iter::once("start\n".to_string()).chain((1..=200_000).map(|n| format!("{n}\n"))).collect();
+    let want_err: String = (1..=50_000).map(|n| format!("{n}\n")).collect();
+    assert_eq!(out.stdout.lines().count(), 200_001, "stdout lines");
+    assert!(out.stdout == want_out, "stdout holds every line, in order, once");
+    assert_eq!(out.stderr.lines().count(), 50_000, "stderr lines");
+    assert!(out.stderr == want_err, "stderr holds every line, in order, once");
+}
+
+#[test]
+fn a_detached_t_container_logs_its_terminal() {
+    let env = test_env!("logs_tty");
+    let name = env.name("t");
+    env.run_detached(&["-t", "--name", &name, "busybox", "sh", "-c", "tty; echo hi"]);
+    env.run_ok(&["wait", &name]);
+    let out = env.run_ok(&["logs", &name]);
+    let lines: Vec<&str> = out.stdout.lines().map(|l| l.trim_end_matches('\r')).collect();
+    assert!(lines.len() == 2 && lines[0].starts_with("/dev/pts/") && lines[1] == "hi", "{out}");
+}
+
+#[test]
 fn logs_of_an_unknown_container_fail() {
     let env = test_env!("logs_unknown");
     let out = env.mydocker(&["logs", "no-such-container"]);
