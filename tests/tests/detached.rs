@@ -138,19 +138,25 @@ fn run_d_of_a_missing_command_exits_127() {
 fn status_stays_true_when_the_monitor_and_then_pid_1_are_killed() {
     let env = test_env!("det_monitor");
     let name = env.name("m");
-    let id = env.run_detached(&["--name", &name, "busybox", "sleep", "3600"]);
+    let id = env.run_detached(&["--name", &name, "busybox", "sh", "-c", "echo before; exec sleep 3600"]);
     let monitor = monitor_of(&env, &name);
     let pid1 = env.pid1(&name);
     let processes = env.processes_of(&name);
 
     assert!(monitor.signal(libc::SIGKILL), "the monitor was gone before the test killed it");
     eventually(LIMIT, "the monitor to die", || !monitor.is_alive());
-    // The container lives on without its monitor, and ps says so.
+    // The container lives on without its monitor, and every command says so.
     assert!(pid1.is_alive(), "killing the monitor took the container down");
     assert_eq!(env.status(&name), "Up");
+    assert_eq!(env.stdout_of(&["exec", &name, "echo", "in"]), "in\n");
+    let mut follow = env.spawn(&["logs", "-f", &name]);
+    follow.wait_for_stdout("before\n", LIMIT);
 
     assert!(pid1.signal(libc::SIGKILL), "PID 1 was gone before the test killed it");
     eventually(LIMIT, "PID 1 to die", || !pid1.is_alive());
+    // No monitor will write a last line: logs -f must notice the end by itself.
+    let followed = follow.wait(Duration::from_secs(20));
+    assert_eq!(followed.stdout, "before\n", "{followed}");
     env.wait_for_status(&name, "Exited (unknown)", LIMIT);
     let rec = env.record(&id);
     assert_eq!(rec["status"], "stopped", "{rec}");
