@@ -19,6 +19,11 @@ use crate::runtime::{wait, Stdio};
 /// Runs in the child mydocker forked. Never returns.
 pub fn run(plan: &InitPlan, container: &OwnedFd, cgroup: Option<&dyn CgroupManager>, chan: Channel, stdio: Stdio) -> ! {
     init::reset_signals();
+    // Our stdio too, not only the command's: this process waits for the
+    // command, and must not keep the caller's output open (exec -d).
+    if let Err(f) = init::apply_stdio(stdio) {
+        init::fail(&chan, f);
+    }
     // Into the container's cgroup first: what we fork inherits it, so the
     // command never runs outside the container's limits.
     if let Some(cg) = cgroup {
@@ -35,12 +40,11 @@ pub fn run(plan: &InitPlan, container: &OwnedFd, cgroup: Option<&dyn CgroupManag
     }
     match fork_into(0) {
         Err(e) => init::fail(&chan, Failure { message: format!("forking into the container: {e}"), code: EXIT_ENGINE }),
-        Ok(Forked::Child) => match setup_and_exec(plan, &chan, stdio) {
+        Ok(Forked::Child) => match setup_and_exec(plan, &chan) {
             Err(f) => init::fail(&chan, f),
             Ok(never) => match never {},
         },
         Ok(Forked::Parent { pid, pidfd: _ }) => {
-            drop(stdio);
             let _ = chan.send(&Message::Pid { pid: pid.as_raw() }, None);
             drop(chan);
             let code = wait::reap(pid).unwrap_or(EXIT_ENGINE);
@@ -50,9 +54,8 @@ pub fn run(plan: &InitPlan, container: &OwnedFd, cgroup: Option<&dyn CgroupManag
     }
 }
 
-fn setup_and_exec(plan: &InitPlan, chan: &Channel, stdio: Stdio) -> Result<init::Never, Failure> {
+fn setup_and_exec(plan: &InitPlan, chan: &Channel) -> Result<init::Never, Failure> {
     umask(Mode::empty());
-    init::apply_stdio(stdio)?;
     nix::unistd::setsid().map_err(|e| ("setsid", e))?;
     if plan.terminal {
         let master = init::open_terminal().map_err(|e| ("making the terminal", e))?;
