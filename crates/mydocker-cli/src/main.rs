@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod compat;
 mod output;
+mod report;
 
 use clap::Parser;
 
@@ -21,7 +22,7 @@ fn main() {
     let code = match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mydocker: {e:#}");
+            eprintln!("mydocker: {}", report::render(&e));
             commands::exit_code_of(&e)
         }
     };

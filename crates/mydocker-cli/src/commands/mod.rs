@@ -56,7 +56,7 @@ fn for_each(names: &[String], mut f: impl FnMut(&str) -> Result<()>) -> Result<i
     let mut failed = false;
     for n in names {
         if let Err(e) = f(n) {
-            eprintln!("mydocker: {e:#}");
+            eprintln!("mydocker: {}", crate::report::render(&e));
             failed = true;
         }
     }
