@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod error;
+pub mod exit_note;
 pub mod id;
 pub mod lock;
 pub mod log;

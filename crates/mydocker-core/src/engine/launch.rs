@@ -92,6 +92,9 @@ impl Engine {
         }
         super::limits::release_cgroup(&mut rec);
         if rec.auto_remove {
+            if let Some(code) = rec.exit_code {
+                self.containers.note_exit(&rec.id, code)?;
+            }
             self.containers.remove(&rec.id, &rec.name)?;
             return Ok(());
         }

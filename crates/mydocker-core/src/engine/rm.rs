@@ -35,6 +35,7 @@ impl Engine {
                 pidfd::send_signal(&fd, Signal::SIGKILL).map_err(CoreError::sys(format!("killing {}", rec.name)))?;
                 thaw_if_paused(&rec)?;
                 pidfd::wait_exit(&fd).map_err(CoreError::sys(format!("waiting for {}", rec.name)))?;
+                self.containers.note_exit(&id, 128 + Signal::SIGKILL as i32)?;
             }
         }
         // Its monitor finds the container gone and leaves: the cgroup is ours to remove.

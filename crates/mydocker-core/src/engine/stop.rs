@@ -45,10 +45,11 @@ impl Engine {
         let id = self.containers.resolve(reference)?;
         let _lock = self.containers.lock(&id)?;
         let rec = self.containers.load(&id)?;
-        let fd = match (rec.status.is_live(), live_pidfd(&rec)?) {
-            (true, Some(fd)) => fd,
-            _ => return Err(CoreError::Conflict(format!("container {reference} is not running"))),
-        };
+        let not_running = || CoreError::Conflict(format!("container {reference} is not running ({})", rec.status_text()));
+        if !rec.status.is_live() {
+            return Err(not_running());
+        }
+        let Some(fd) = live_pidfd(&rec)? else { return Err(not_running()) };
         pidfd::send_signal(&fd, sig).map_err(CoreError::sys(format!("signalling {}", rec.name)))?;
         // A frozen container would hold the signal until thawed.
         if rec.status == Status::Paused && matches!(sig, Signal::SIGKILL | Signal::SIGTERM | Signal::SIGINT) {
@@ -63,7 +64,13 @@ impl Engine {
     /// Block until the container has ended and its end is recorded; its exit code.
     pub fn wait(&self, reference: &str) -> Result<Option<i32>, CoreError> {
         let id = self.containers.resolve(reference)?;
-        let rec = self.containers.load(&id)?;
+        let (rec, mut note) = {
+            let _lock = self.containers.lock(&id)?;
+            let rec = self.containers.load(&id)?;
+            // Should it remove itself at its end, its code is noted here.
+            let note = if rec.status.is_live() { Some(self.containers.watch_exit(&id)?) } else { None };
+            (rec, note)
+        };
         if rec.status.is_live() {
             if let Some(fd) = live_pidfd(&rec)? {
                 pidfd::wait_exit_timeout(&fd, None).map_err(CoreError::sys("waiting"))?;
@@ -73,7 +80,9 @@ impl Engine {
         match self.containers.load(&id) {
             Ok(r) => Ok(r.exit_code),
             // Removed at its end (--rm): the code went with it.
-            Err(mydocker_state::StateError::NoSuchContainer(_)) => Ok(rec.exit_code),
+            Err(mydocker_state::StateError::NoSuchContainer(_)) => {
+                Ok(note.as_mut().and_then(mydocker_state::exit_note::read_exit_note).or(rec.exit_code))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -101,6 +110,9 @@ impl Engine {
             record_end(&mut rec, code_if_unrecorded);
             super::limits::release_cgroup(&mut rec);
             if rec.auto_remove {
+                if let Some(code) = rec.exit_code {
+                    self.containers.note_exit(&rec.id, code)?;
+                }
                 self.containers.remove(&rec.id, &rec.name)?;
             } else {
                 self.containers.save(&rec)?;
@@ -131,6 +143,9 @@ pub(crate) fn thaw_if_paused(rec: &ContainerRecord) -> Result<(), CoreError> {
 
 /// A pidfd on the container's PID 1 when it is still the process we started.
 pub(crate) fn live_pidfd(rec: &ContainerRecord) -> Result<Option<std::os::fd::OwnedFd>, CoreError> {
+    if rec.pid <= 0 {
+        return Ok(None);
+    }
     let Some(fd) = pidfd::open(rec.pid).map_err(CoreError::sys(format!("opening process {}", rec.pid)))? else {
         return Ok(None);
     };
