@@ -37,8 +37,10 @@ pub fn start(engine: &Engine, a: StartArgs) -> Result<i32> {
         let [c] = a.containers.as_slice() else {
             anyhow::bail!("start -a takes one container");
         };
+        // Its output only, not the log of earlier runs.
+        let from = engine.log_end(c)?;
         engine.start(c)?;
-        super::logs::print(engine, c, &LogsOptions { follow: true, tail: None }, false)?;
+        super::logs::print(engine, c, &LogsOptions { follow: true, tail: None, from }, false)?;
         return Ok(engine.wait(c)?.unwrap_or(0));
     }
     super::for_each(&a.containers, |c| {

@@ -7,7 +7,7 @@ use mydocker_state::log::Stream;
 use crate::cli::LogsArgs;
 
 pub fn logs(engine: &Engine, a: LogsArgs) -> Result<i32> {
-    print(engine, &a.container, &LogsOptions { follow: a.follow, tail: a.tail }, a.timestamps)?;
+    print(engine, &a.container, &LogsOptions { follow: a.follow, tail: a.tail, from: 0 }, a.timestamps)?;
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 //! container's monitor has written the last of them and left.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsFd;
 
 use mydocker_state::log::LogEntry;
@@ -20,9 +20,24 @@ pub struct LogsOptions {
     pub follow: bool,
     /// Only the last N lines.
     pub tail: Option<usize>,
+    /// Only what was written from this byte of the log on (a
+    /// [`Engine::log_end`] taken earlier).
+    pub from: u64,
 }
 
 impl Engine {
+    /// Where the container's log ends now: with [`LogsOptions::from`], what
+    /// a run started after this call writes, and nothing of earlier runs.
+    pub fn log_end(&self, reference: &str) -> Result<u64, CoreError> {
+        let id = self.containers.resolve(reference)?;
+        let path = self.containers.dir(&id).join(LOG_FILE);
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(CoreError::io(format!("reading {}", path.display()))(e)),
+        }
+    }
+
     pub fn logs(
         &self,
         reference: &str,
@@ -38,6 +53,7 @@ impl Engine {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(io_err("opening")(e)),
         };
+        file.seek(SeekFrom::Start(o.from)).map_err(io_err("reading"))?;
         // Watch before reading, so that nothing written in between is missed.
         let watch = if o.follow && rec.status.is_live() && rec.monitor_alive() {
             let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
