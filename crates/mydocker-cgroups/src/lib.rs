@@ -13,9 +13,10 @@
 //! paths; and creating through it costs reads we do not need on the start
 //! path. What we need is a few mkdir and write calls.
 //!
-//! A container's cgroup is made beneath the cgroup of the process that
-//! starts it (each v1 controller has its own), or beneath `--cgroup-parent`,
-//! and is named by the container's ID.
+//! A container's cgroup is made beneath `--cgroup-parent`, else beneath the
+//! cgroup of the process that starts it (each v1 controller has its own);
+//! on v2 that holds only when it is the root, else `/mydocker` is used (see
+//! [`v2::V2::new`]). It is named by the container's ID.
 
 pub mod error;
 mod files;

@@ -8,6 +8,12 @@ use crate::{CgroupError, CgroupManager, CgroupRecord, Resources, Stats, Version}
 
 const CONTROLLERS: [&str; 4] = ["cpu", "memory", "pids", "cpuset"];
 
+/// Where containers' cgroups go on v2 when mydocker runs in a cgroup other
+/// than the root and no --cgroup-parent is given (as docker's cgroupfs
+/// driver uses /docker). It holds no process, and is kept for the next
+/// container, as docker keeps its own.
+pub const DEFAULT_PARENT: &str = "/mydocker";
+
 pub struct V2 {
     root: PathBuf,
     dir: PathBuf,
@@ -19,10 +25,17 @@ pub fn weight_of(shares: u64) -> u64 {
 }
 
 impl V2 {
-    /// `name` beneath `parent` (or beneath the cgroup of this process).
+    /// `name` beneath `parent`; by default beneath the cgroup of this
+    /// process (`own`) when that is the root, else beneath [`DEFAULT_PARENT`]:
+    /// v2's "no internal processes" rule keeps a cgroup that holds processes
+    /// (ours holds us) from giving controllers to a child.
     pub fn new(root: &Path, own: &str, parent: Option<&str>, name: &str) -> V2 {
-        let base = parent.unwrap_or(own).trim_start_matches('/');
-        V2 { root: root.to_path_buf(), dir: root.join(base).join(name) }
+        let base = match parent {
+            Some(p) => p,
+            None if own.trim_matches('/').is_empty() => "/",
+            None => DEFAULT_PARENT,
+        };
+        V2 { root: root.to_path_buf(), dir: root.join(base.trim_start_matches('/')).join(name) }
     }
 
     pub fn from_record(r: &CgroupRecord) -> V2 {
@@ -175,12 +188,11 @@ mod tests {
     #[test]
     fn controllers_enabled_and_limits_written() {
         let t = fake();
-        let cg = V2::new(t.path(), "/user.slice", None, "mydocker-abc");
+        let cg = V2::new(t.path(), "/", None, "mydocker-abc");
         cg.create().unwrap();
         let read = |p: &str| std::fs::read_to_string(t.path().join(p)).unwrap();
         assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids +cpuset");
-        assert_eq!(read("user.slice/cgroup.subtree_control"), "+cpu +memory +pids");
-        assert!(t.path().join("user.slice/mydocker-abc").is_dir());
+        assert!(t.path().join("mydocker-abc").is_dir());
         cg.apply(&Resources {
             memory: Some(64 << 20),
             memory_swap: Some(96 << 20),
@@ -191,14 +203,29 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(read("user.slice/mydocker-abc/memory.max"), "67108864");
-        assert_eq!(read("user.slice/mydocker-abc/memory.swap.max"), "33554432");
-        assert_eq!(read("user.slice/mydocker-abc/cpu.max"), "50000 100000");
-        assert_eq!(read("user.slice/mydocker-abc/cpu.weight"), "39");
-        assert_eq!(read("user.slice/mydocker-abc/pids.max"), "max");
+        assert_eq!(read("mydocker-abc/memory.max"), "67108864");
+        assert_eq!(read("mydocker-abc/memory.swap.max"), "33554432");
+        assert_eq!(read("mydocker-abc/cpu.max"), "50000 100000");
+        assert_eq!(read("mydocker-abc/cpu.weight"), "39");
+        assert_eq!(read("mydocker-abc/pids.max"), "max");
         cg.add_task(7).unwrap();
-        assert_eq!(read("user.slice/mydocker-abc/cgroup.procs"), "7");
+        assert_eq!(read("mydocker-abc/cgroup.procs"), "7");
         assert_eq!(V2::from_record(&cg.record()).record(), cg.record());
+    }
+
+    #[test]
+    fn beneath_a_cgroup_of_processes_the_default_parent_is_used() {
+        let t = fake();
+        let cg = V2::new(t.path(), "/user.slice/session-3.scope", None, "mydocker-abc");
+        assert_eq!(cg.record().dirs["unified"].1, t.path().join("mydocker/mydocker-abc"));
+        // What the kernel shows in a cgroup it makes.
+        std::fs::create_dir(t.path().join("mydocker")).unwrap();
+        std::fs::write(t.path().join("mydocker/cgroup.controllers"), "cpuset cpu memory pids\n").unwrap();
+        cg.create().unwrap();
+        let read = |p: &str| std::fs::read_to_string(t.path().join(p)).unwrap();
+        assert_eq!(read("mydocker/cgroup.subtree_control"), "+cpu +memory +pids +cpuset");
+        assert!(t.path().join("mydocker/mydocker-abc").is_dir());
+        assert!(!t.path().join("user.slice/cgroup.subtree_control").exists(), "own cgroup touched");
     }
 
     #[test]
