@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
-use crate::util::{cargo, describe, display, CommandFailed};
+use crate::util::{cargo, display, output};
 
 pub enum Profile {
     Debug,
@@ -26,26 +26,10 @@ pub fn mydocker(profile: Profile) -> Result<PathBuf> {
     let shown = display(&c);
     println!("$ {shown}");
     // stdout carries the JSON messages; compiler output stays on stderr.
-    let out = c
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot start `{shown}`"))?;
-    if !out.status.success() {
-        return Err(CommandFailed {
-            command: shown,
-            status: out.status,
-            stderr: String::new(),
-        }
-        .into());
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = output(c.stderr(Stdio::inherit()))?;
     match executable_named(&stdout, "mydocker") {
         Some(path) => Ok(path),
-        None => bail!(
-            "`{shown}` ended with {} but named no mydocker executable",
-            describe(out.status)
-        ),
+        None => bail!("`{shown}` succeeded but named no mydocker executable"),
     }
 }
 
