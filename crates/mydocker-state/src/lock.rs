@@ -1,6 +1,7 @@
 //! Advisory file locks (flock), released when the guard is dropped.
 
 use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -23,6 +24,17 @@ impl FileLock {
     /// Block until a shared lock on `path` (created when missing) is ours.
     pub fn shared(path: &Path) -> Result<FileLock, StateError> {
         Self::take(path, FlockArg::LockShared)
+    }
+
+    /// In a child forked while the lock was held: close the child's copy of
+    /// the lock's fd, leaving the lock to the parent. (Dropping it would
+    /// release the lock for both: they share one open file description.)
+    pub fn close_inherited(self) {
+        let raw = self._lock.as_raw_fd();
+        std::mem::forget(self);
+        // SAFETY: `raw` is this process's own copy, forgotten above, so it
+        // is closed once and used no more.
+        unsafe { libc::close(raw) };
     }
 
     fn take(path: &Path, how: FlockArg) -> Result<FileLock, StateError> {
@@ -70,6 +82,26 @@ mod tests {
         };
         drop(held);
         assert!(Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok());
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn a_forked_child_closing_its_copy_leaves_the_lock_held() {
+        let p = std::env::temp_dir().join(format!("mydocker-lock-fork-{}", std::process::id()));
+        let held = FileLock::exclusive(&p).unwrap();
+        // SAFETY: the child only closes an fd and calls _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                held.close_inherited();
+                unsafe { libc::_exit(0) }
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                nix::sys::wait::waitpid(child, None).unwrap();
+            }
+        }
+        let f = File::open(&p).unwrap();
+        assert!(Flock::lock(f, FlockArg::LockExclusiveNonblock).is_err(), "the child's close released the lock");
+        drop(held);
         std::fs::remove_file(&p).unwrap();
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use mydocker_state::lock::FileLock;
 use mydocker_state::{proc, time, ContainerRecord, Status};
 use oci_spec::runtime::Spec;
 
@@ -18,7 +19,9 @@ pub const LOG_FILE: &str = "container.log";
 pub(crate) enum Mode {
     /// Attached: stdin passed on only when interactive.
     Foreground { interactive: bool },
-    Detached,
+    /// Under a monitor. `lock`: the container's lock when the caller holds
+    /// it (start); it then stays the caller's until the container runs.
+    Detached { lock: Option<FileLock> },
 }
 
 impl Engine {
@@ -28,7 +31,7 @@ impl Engine {
         let dir = self.containers.dir(&rec.id);
         match mode {
             Mode::Foreground { interactive } => self.launch_foreground(rec, spec, &dir, interactive, signals),
-            Mode::Detached => super::monitor::launch_detached(self, rec, spec, &dir),
+            Mode::Detached { lock } => super::monitor::launch_detached(self, rec, spec, &dir, lock),
         }
     }
 
@@ -42,11 +45,15 @@ impl Engine {
     ) -> Result<i32, CoreError> {
         let created = runtime::create(spec, dir, Stdio::foreground(interactive)?)?;
         let me = std::process::id() as i32;
-        let running = match self.record_started(&mut rec, created, me) {
+        let running = match self.record_started(&mut rec, created, me, false) {
             Ok(r) => r,
             Err(e) => {
-                rec.exit_code = Some(e.exit_code());
-                self.finish(rec, dir)?;
+                // Recorded as running: the end is ours to record. Else the
+                // record is another command's (it removed or started it).
+                if rec.status == Status::Running {
+                    rec.exit_code = Some(e.exit_code());
+                    self.finish(rec, dir)?;
+                }
                 return Err(e);
             }
         };
@@ -57,12 +64,43 @@ impl Engine {
     }
 
     /// Record the new pid (while init builds its root), then let init exec.
+    /// Under the container's lock (taken here unless `lock_held`): a
+    /// container removed or started by another command meanwhile is not
+    /// started a second time, nor left running with no record.
     pub(crate) fn record_started(
         &self,
         rec: &mut ContainerRecord,
         created: Created,
         monitor_pid: i32,
+        lock_held: bool,
     ) -> Result<runtime::Running, CoreError> {
+        let _lock = if lock_held {
+            None
+        } else {
+            match self.containers.lock(&rec.id) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    created.abort();
+                    return Err(e.into());
+                }
+            }
+        };
+        match self.containers.load(&rec.id) {
+            Ok(now) if !now.status.is_live() => {}
+            Ok(now) => {
+                created.abort();
+                return Err(CoreError::Conflict(format!("container {} was started meanwhile ({})", rec.name, now.status_text())));
+            }
+            Err(e) => {
+                created.abort();
+                return Err(match e {
+                    mydocker_state::StateError::NoSuchContainer(_) => {
+                        CoreError::Conflict(format!("container {} was removed while it was starting", rec.name))
+                    }
+                    e => e.into(),
+                });
+            }
+        }
         rec.pid = created.pid.as_raw();
         rec.pid_start_time = proc::start_time(rec.pid).unwrap_or(0);
         rec.status = Status::Running;

@@ -11,6 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use mydocker_state::log::{LineSplitter, Stream};
+use mydocker_state::lock::FileLock;
 use mydocker_state::ContainerRecord;
 use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -24,12 +25,26 @@ use crate::runtime::{self, dev_null, wait, Running, Stdio};
 use crate::CoreError;
 
 /// Fork the monitor; return once it reports the container running (or why not).
-pub(crate) fn launch_detached(engine: &Engine, rec: ContainerRecord, spec: &Spec, dir: &Path) -> Result<i32, CoreError> {
+/// `lock`: the container's lock, when the caller holds it; it is released
+/// once the monitor has reported.
+pub(crate) fn launch_detached(
+    engine: &Engine,
+    rec: ContainerRecord,
+    spec: &Spec,
+    dir: &Path,
+    lock: Option<FileLock>,
+) -> Result<i32, CoreError> {
     let (report_r, report_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
     match fork_into(0).map_err(CoreError::sys("forking the container's monitor"))? {
         Forked::Child => {
             drop(report_r);
-            monitor(engine, rec, spec, dir, report_w)
+            let lock_held = lock.is_some();
+            // The lock stays our caller's; were our copy kept, a lock taken
+            // by this process later (to record an end) would wait for itself.
+            if let Some(l) = lock {
+                l.close_inherited();
+            }
+            monitor(engine, rec, spec, dir, report_w, lock_held)
         }
         Forked::Parent { .. } => {
             drop(report_w);
@@ -59,7 +74,7 @@ fn parse_report(report: &str) -> Result<i32, CoreError> {
 }
 
 /// The monitor process. Never returns.
-fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, report: OwnedFd) -> ! {
+fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, report: OwnedFd, lock_held: bool) -> ! {
     let mut report = std::fs::File::from(report);
     let outcome = (|| -> Result<(Running, Vec<(OwnedFd, Stream)>), CoreError> {
         detach_from_caller()?;
@@ -76,7 +91,7 @@ fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, r
         };
         let created = runtime::create(spec, dir, stdio)?;
         let me = std::process::id() as i32;
-        let mut running = engine.record_started(&mut rec, created, me)?;
+        let mut running = engine.record_started(&mut rec, created, me, lock_held)?;
         if let Some(master) = running.pty.take() {
             outputs.push((master, Stream::Stdout));
         }

@@ -74,7 +74,7 @@ impl Engine {
         reservation.keep();
 
         if run.opts.detach {
-            self.launch(rec, &spec, Mode::Detached, &signals)?;
+            self.launch(rec, &spec, Mode::Detached { lock: None }, &signals)?;
             Ok(RunOutcome::Detached(id))
         } else {
             let mode = Mode::Foreground { interactive: run.opts.interactive };

@@ -15,7 +15,7 @@ impl Engine {
     pub fn start(&self, reference: &str) -> Result<String, CoreError> {
         let signals = SignalBlock::new()?;
         let id = self.containers.resolve(reference)?;
-        let _lock = self.containers.lock(&id)?;
+        let lock = self.containers.lock(&id)?;
         let rec = self.containers.load(&id)?;
         if rec.status.is_live() {
             return Ok(id);
@@ -23,7 +23,7 @@ impl Engine {
         let spec: Spec = mydocker_state::atomic::read_json(&self.containers.dir(&id).join(CONFIG_FILE))?;
         let mut rec = rec;
         rec.detached = true;
-        self.launch(rec, &spec, Mode::Detached, &signals)?;
+        self.launch(rec, &spec, Mode::Detached { lock: Some(lock) }, &signals)?;
         Ok(id)
     }
 
