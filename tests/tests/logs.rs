@@ -1,5 +1,5 @@
-//! `logs` of detached containers: each line back on the stream it came
-//! from, nothing lost, `--tail`, `-t` and `-f`.
+//! `logs` of detached and foreground containers: each line back on the
+//! stream it came from, nothing lost, `--tail`, `-t` and `-f`.
 
 use std::time::Duration;
 
@@ -172,4 +172,39 @@ fn logs_of_an_unknown_container_fail() {
     let out = env.mydocker(&["logs", "no-such-container"]);
     out.assert_failure();
     assert!(out.stderr.contains("no-such-container"), "the error should name the container\n{out}");
+}
+
+#[test]
+fn a_foreground_run_prints_its_output_and_keeps_it_in_its_log() {
+    // As docker: `run` without -d shows the output and `logs` has it after.
+    let env = test_env!("logs_foreground");
+    let name = env.name("fg");
+    let script = "echo out; echo err >&2; echo out2; printf 'no newline'";
+    let run = env.mydocker(&["run", "--name", &name, "busybox", "sh", "-c", &format!("{script}; exit 3")]);
+    run.assert_code(3);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("out\nout2\nno newline", "err\n"), "{run}");
+    let logs = env.run_ok(&["logs", &name]);
+    assert_eq!((logs.stdout.as_str(), logs.stderr.as_str()), ("out\nout2\nno newline", "err\n"), "{logs}");
+    // The stdin of a foreground run without -i is /dev/null, as before.
+    let out = env.with_stdin(&["run", "--rm", "busybox", "cat"], b"not passed on");
+    out.assert_success();
+    assert_eq!(out.stdout, "", "{out}");
+}
+
+#[test]
+fn a_foreground_run_with_a_terminal_keeps_its_output_in_its_log() {
+    let env = test_env!("logs_foreground_tty");
+    let name = env.name("fgt");
+    env.mydocker(&["run", "-t", "--name", &name, "busybox", "echo", "on-a-tty"]).assert_success();
+    let logs = env.run_ok(&["logs", &name]);
+    assert_eq!(logs.stdout.replace('\r', ""), "on-a-tty\n", "{logs}");
+}
+
+#[test]
+fn a_foreground_run_with_rm_keeps_no_log_and_leaves_nothing() {
+    let env = test_env!("logs_foreground_rm");
+    let out = env.mydocker(&["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2"]);
+    out.assert_success();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("out\n", "err\n"), "{out}");
+    assert!(env.container_dirs().is_empty(), "an --rm run left {:?}", env.container_dirs());
 }

@@ -2,7 +2,7 @@
 //! signals mydocker receives, and wait for its end. One poll loop over a
 //! signalfd, the container's pidfd, the pty master and stdin; no threads.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -10,6 +10,9 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{self, SetArg, Termios};
 
+use mydocker_state::log::Stream;
+
+use super::output::Outputs;
 use crate::runtime::process::tty::copy_winsize;
 use crate::runtime::{wait, Running};
 use crate::CoreError;
@@ -76,7 +79,14 @@ impl Drop for RawMode {
 }
 
 /// Relay and wait; returns the container's exit code (128+N for signal N).
-pub fn wait_attached(running: Running, signals: &SignalBlock, relay_stdin: bool) -> Result<i32, CoreError> {
+/// `outputs`: the container's output fds mydocker reads (the pty master is
+/// added to them here), echoed to our stdout and stderr.
+pub(crate) fn wait_attached(
+    running: Running,
+    signals: &SignalBlock,
+    relay_stdin: bool,
+    mut outputs: Outputs,
+) -> Result<i32, CoreError> {
     let sfd = signals.signalfd()?;
     let stdin = std::io::stdin();
     let stdin_is_tty = termios::tcgetattr(stdin.as_fd()).is_ok();
@@ -84,32 +94,36 @@ pub fn wait_attached(running: Running, signals: &SignalBlock, relay_stdin: bool)
         (Some(_), true) => RawMode::enter(stdin.as_fd()),
         _ => None,
     };
+    let mut master_file = None;
     if let Some(master) = &running.pty {
         copy_winsize(stdin.as_fd(), master);
+        let dup = |m: &std::os::fd::OwnedFd| m.try_clone().map_err(CoreError::io("duplicating the pty master"));
+        outputs.add(dup(master)?, Stream::Stdout);
+        master_file = Some(std::fs::File::from(dup(master)?));
     }
-    let mut master_file = running.pty.as_ref().map(|m| std::fs::File::from(m.try_clone().expect("dup pty master")));
     let mut stdin_open = relay_stdin && running.pty.is_some();
     let mut buf = vec![0u8; 32 * 1024];
-    let mut out = std::io::stdout();
     loop {
+        let open = outputs.open_fds();
         let mut fds = vec![
             PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
             PollFd::new(running.pidfd.as_fd(), PollFlags::POLLIN),
         ];
-        if let Some(m) = &running.pty {
-            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
-        }
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
+        let first_output = fds.len();
+        fds.extend(open.iter().map(|(_, fd)| PollFd::new(*fd, PollFlags::POLLIN)));
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(CoreError::sys("waiting for the container")(e)),
             Ok(_) => {}
         }
-        let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).map(|r| !r.is_empty()).unwrap_or(false);
-        let (sig_ready, exited, master_ready, stdin_ready) = (ready(0), ready(1), ready(2), ready(3));
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().map(|r| !r.is_empty()).unwrap_or(false)).collect();
+        let readable: Vec<usize> = open.iter().enumerate().filter(|(k, _)| ready[first_output + k]).map(|(_, (i, _))| *i).collect();
+        let (sig_ready, exited, stdin_ready) = (ready[0], ready[1], stdin_open && ready[2]);
         drop(fds);
+        drop(open);
         if sig_ready {
             while let Ok(Some(info)) = sfd.read_signal() {
                 let sig = info.ssi_signo as i32;
@@ -122,16 +136,8 @@ pub fn wait_attached(running: Running, signals: &SignalBlock, relay_stdin: bool)
                 }
             }
         }
-        if master_ready {
-            if let Some(m) = master_file.as_mut() {
-                match m.read(&mut buf) {
-                    Ok(0) | Err(_) => master_file = None,
-                    Ok(n) => {
-                        let _ = out.write_all(&buf[..n]);
-                        let _ = out.flush();
-                    }
-                }
-            }
+        for i in readable {
+            outputs.read_once(i)?;
         }
         if stdin_ready {
             let n = nix::unistd::read(stdin.as_raw_fd(), &mut buf).unwrap_or(0);
@@ -142,25 +148,10 @@ pub fn wait_attached(running: Running, signals: &SignalBlock, relay_stdin: bool)
             }
         }
         if exited {
-            // Whatever the container wrote before it ended is still in the pty.
-            if let Some(m) = master_file.as_mut() {
-                drain(m, &mut out, &mut buf);
-            }
+            // Whatever the container wrote before it ended is still in the
+            // pty or the pipes.
+            outputs.drain()?;
             return wait::reap(running.pid).map_err(CoreError::sys("reaping the container"));
         }
     }
-}
-
-fn drain(master: &mut std::fs::File, out: &mut std::io::Stdout, buf: &mut [u8]) {
-    let _ = nix::fcntl::fcntl(
-        master.as_raw_fd(),
-        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-    );
-    while let Ok(n) = master.read(buf) {
-        if n == 0 {
-            break;
-        }
-        let _ = out.write_all(&buf[..n]);
-    }
-    let _ = out.flush();
 }

@@ -6,6 +6,7 @@ use oci_spec::runtime::Spec;
 
 use super::attach::{wait_attached, SignalBlock};
 use super::launch::CONFIG_FILE;
+use super::output::Outputs;
 use super::stop::live_pidfd;
 use super::{env, Engine};
 use crate::runtime::{self, dev_null, Stdio};
@@ -71,6 +72,6 @@ impl Engine {
         if o.detach {
             return Ok(0);
         }
-        wait_attached(running, &signals, o.interactive)
+        wait_attached(running, &signals, o.interactive, Outputs::new(None, true))
     }
 }

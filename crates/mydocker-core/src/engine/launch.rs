@@ -8,7 +8,11 @@ use mydocker_state::lock::FileLock;
 use mydocker_state::{proc, time, ContainerRecord, Status};
 use oci_spec::runtime::Spec;
 
+use mydocker_state::log::Stream;
+use nix::fcntl::OFlag;
+
 use super::attach::{wait_attached, SignalBlock};
+use super::output::{open_log, Outputs};
 use super::Engine;
 use crate::runtime::{self, Created, Stdio};
 use crate::CoreError;
@@ -43,7 +47,21 @@ impl Engine {
         interactive: bool,
         signals: &SignalBlock,
     ) -> Result<i32, CoreError> {
-        let created = runtime::create(spec, dir, Stdio::foreground(interactive)?)?;
+        // Kept in its log as docker does, unless it goes with its end (--rm):
+        // its output then comes through pipes that mydocker copies.
+        let terminal = spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
+        let log = if rec.auto_remove { None } else { Some(open_log(&dir.join(LOG_FILE))?) };
+        let logged = log.is_some();
+        let mut outputs = Outputs::new(log, true);
+        let mut stdio = Stdio::foreground(interactive)?;
+        if logged && !terminal {
+            for (stream, slot) in [(Stream::Stdout, &mut stdio.stdout), (Stream::Stderr, &mut stdio.stderr)] {
+                let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
+                outputs.add(r, stream);
+                *slot = Some(w);
+            }
+        }
+        let created = runtime::create(spec, dir, stdio)?;
         let me = std::process::id() as i32;
         let running = match self.record_started(&mut rec, created, me, false) {
             Ok(r) => r,
@@ -57,7 +75,7 @@ impl Engine {
                 return Err(e);
             }
         };
-        let code = wait_attached(running, signals, interactive);
+        let code = wait_attached(running, signals, interactive, outputs);
         rec.exit_code = code.as_ref().ok().copied();
         self.finish(rec, dir)?;
         code

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod logs;
 pub mod monitor;
 pub mod options;
+mod output;
 pub mod ps;
 pub mod rm;
 pub mod run;

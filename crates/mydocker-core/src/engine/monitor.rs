@@ -4,13 +4,11 @@
 //! waits for the exit, records the exit code and finish time, and honours
 //! --rm. The `run -d` that forked it returns once the container runs.
 
-use std::fs::OpenOptions;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use mydocker_state::log::{LineSplitter, Stream};
+use mydocker_state::log::Stream;
 use mydocker_state::lock::FileLock;
 use mydocker_state::ContainerRecord;
 use nix::fcntl::OFlag;
@@ -19,6 +17,7 @@ use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
 use super::launch::LOG_FILE;
+use super::output::{open_log, Outputs};
 use super::Engine;
 use crate::runtime::process::clone::{fork_into, Forked};
 use crate::runtime::{self, dev_null, wait, Running, Stdio};
@@ -262,67 +261,31 @@ fn detach_from_caller() -> Result<(), CoreError> {
 
 /// Copy the container's output into its log until the container ends.
 fn pump_logs(path: &Path, pidfd: &OwnedFd, outputs: Vec<(OwnedFd, Stream)>) -> Result<(), CoreError> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o640)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-        .map_err(CoreError::io(format!("opening {}", path.display())))?;
-    let mut log = BufWriter::with_capacity(64 * 1024, file);
-    let mut sources: Vec<(std::fs::File, LineSplitter, bool)> = outputs
-        .into_iter()
-        .map(|(fd, s)| (std::fs::File::from(fd), LineSplitter::new(s), true))
-        .collect();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut exited = false;
-    while sources.iter().any(|s| s.2) {
-        let mut fds: Vec<PollFd> = Vec::new();
-        let mut which = Vec::new();
-        for (i, s) in sources.iter().enumerate().filter(|(_, s)| s.2) {
-            fds.push(PollFd::new(s.0.as_fd(), PollFlags::POLLIN));
-            which.push(i);
-        }
-        if !exited {
-            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
-        }
+    let mut outs = Outputs::new(Some(open_log(path)?), false);
+    for (fd, stream) in outputs {
+        outs.add(fd, stream);
+    }
+    while outs.any_open() {
+        let open = outs.open_fds();
+        let mut fds: Vec<PollFd> = open.iter().map(|(_, fd)| PollFd::new(*fd, PollFlags::POLLIN)).collect();
+        fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(CoreError::sys("waiting for output")(e)),
             Ok(_) => {}
         }
         let ready: Vec<bool> = fds.iter().map(|f| f.revents().map(|r| !r.is_empty()).unwrap_or(false)).collect();
+        let which: Vec<usize> = open.iter().map(|(i, _)| *i).collect();
         drop(fds);
-        if !exited && ready[which.len()] {
-            // The container ended: what is left in the pipes is read without
-            // blocking (a pty master reports EIO once its slave is gone).
-            exited = true;
-            for s in sources.iter_mut() {
-                let _ = nix::fcntl::fcntl(s.0.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+        drop(open);
+        if ready[which.len()] {
+            return outs.drain();
+        }
+        for (k, i) in which.into_iter().enumerate() {
+            if ready[k] {
+                outs.read_once(i)?;
             }
         }
-        for (k, i) in which.iter().enumerate() {
-            if !ready[k] && !exited {
-                continue;
-            }
-            let s = &mut sources[*i];
-            loop {
-                match s.0.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        s.1.finish(&mut log).map_err(CoreError::io("writing the log"))?;
-                        s.2 = false;
-                        break;
-                    }
-                    Ok(n) => {
-                        s.1.feed(&buf[..n], &mut log).map_err(CoreError::io("writing the log"))?;
-                        if !exited {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        log.flush().map_err(CoreError::io("writing the log"))?;
     }
     Ok(())
 }
