@@ -77,7 +77,7 @@ fn mount_one(root: &Path, m: &MountEntry) -> Result<(), MountError> {
     let target = resolve_in_root(root, &m.destination).map_err(MountError::io("resolving", &m.destination))?;
     let opts = mount_options::parse(&m.options);
     let is_bind = opts.is_bind() || m.fstype == "bind";
-    create_target(&target, is_bind.then_some(m.source.as_path()))?;
+    create_target(root, &target, is_bind.then_some(m.source.as_path()))?;
     let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
     let mut flags = opts.flags;
     if is_bind {
@@ -105,26 +105,31 @@ fn mount_one(root: &Path, m: &MountEntry) -> Result<(), MountError> {
 }
 
 /// Make the mount point: a folder, or an empty file when a file is bound.
-fn create_target(target: &Path, bind_source: Option<&Path>) -> Result<(), MountError> {
+/// Folders are made one level at a time beneath `root`, never `root` itself
+/// or above it: a container removed while its init builds its root makes
+/// init fail, instead of making its folder anew on the host.
+fn create_target(root: &Path, target: &Path, bind_source: Option<&Path>) -> Result<(), MountError> {
     if target.exists() {
         return Ok(());
     }
     let source_is_file = bind_source.map(|s| s.is_file() || (s.exists() && !s.is_dir())).unwrap_or(false);
-    if source_is_file {
-        if let Some(parent) = target.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(parent)
-                .map_err(MountError::io("creating", parent))?;
+    let folder = if source_is_file { target.parent().unwrap_or(root) } else { target };
+    let below = folder.strip_prefix(root).map_err(|_| MountError::Io {
+        op: "creating (outside the root)",
+        path: target.to_path_buf(),
+        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+    })?;
+    let mut at = root.to_path_buf();
+    for part in below.components() {
+        at.push(part);
+        match std::fs::DirBuilder::new().mode(0o755).create(&at) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(MountError::Io { op: "creating", path: at, source: e }),
         }
+    }
+    if source_is_file {
         std::fs::File::create(target).map_err(MountError::io("creating", target))?;
-    } else {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(target)
-            .map_err(MountError::io("creating", target))?;
     }
     Ok(())
 }
@@ -186,4 +191,32 @@ fn readonly(p: &Path) -> Result<(), MountError> {
         None::<&str>,
     )
     .map_err(MountError::sys("remounting read-only", p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_are_made_beneath_the_root_level_by_level() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("rootfs");
+        std::fs::create_dir(&root).unwrap();
+        create_target(&root, &root.join("a/b/c"), None).unwrap();
+        assert!(root.join("a/b/c").is_dir());
+        let source = t.path().join("file");
+        std::fs::write(&source, "x").unwrap();
+        create_target(&root, &root.join("etc/hosts"), Some(&source)).unwrap();
+        assert!(root.join("etc/hosts").is_file());
+    }
+
+    #[test]
+    fn a_root_that_is_gone_is_not_made_anew() {
+        // The container was removed while its init built its root.
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("containers/abc/rootfs");
+        let err = create_target(&root, &root.join("dev"), None).unwrap_err();
+        assert!(err.to_string().contains("No such file"), "{err}");
+        assert!(!t.path().join("containers").exists(), "the container's folder was made anew");
+    }
 }
