@@ -88,6 +88,9 @@ fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, r
             outputs.push((err_r, Stream::Stderr));
             Stdio { stdin: Some(dev_null()?), stdout: Some(out_w), stderr: Some(err_w) }
         };
+        // The log exists before `run -d` returns, so that a `logs -f` at
+        // once follows it rather than finding nothing.
+        drop(open_log(&dir.join(LOG_FILE))?);
         let created = runtime::create(spec, dir, stdio)?;
         let me = std::process::id() as i32;
         let mut running = engine.record_started(&mut rec, created, me, lock_held)?;
