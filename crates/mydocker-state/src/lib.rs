@@ -12,6 +12,7 @@ pub mod lock;
 pub mod log;
 pub mod name;
 pub mod proc;
+mod reclaim;
 pub mod record;
 pub mod status;
 pub mod store;

@@ -3,7 +3,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
@@ -24,6 +24,48 @@ impl FileLock {
     /// Block until a shared lock on `path` (created when missing) is ours.
     pub fn shared(path: &Path) -> Result<FileLock, StateError> {
         Self::take(path, FlockArg::LockShared)
+    }
+
+    /// A new file at `path`, exclusively locked from the moment it has a
+    /// name: made unnamed (O_TMPFILE), locked, then linked in. No one ever
+    /// sees it unlocked while its maker lives. Fails if `path` exists.
+    pub fn create_locked(path: &Path) -> Result<FileLock, StateError> {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(StateError::io("making a lock file in", dir))?;
+        let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => l,
+            Err((_, errno)) => {
+                return Err(StateError::Io { op: "locking", path: path.to_path_buf(), source: std::io::Error::from(errno) })
+            }
+        };
+        let fd_path = PathBuf::from(format!("/proc/self/fd/{}", lock.as_raw_fd()));
+        nix::unistd::linkat(None, fd_path.as_path(), None, path, nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW).map_err(
+            |errno| StateError::Io { op: "linking lock file", path: path.to_path_buf(), source: std::io::Error::from(errno) },
+        )?;
+        Ok(FileLock { _lock: lock })
+    }
+
+    /// The exclusive lock on an existing `path`, if no one holds it now:
+    /// None when it is held or the file is gone.
+    pub fn try_existing(path: &Path) -> Result<Option<FileLock>, StateError> {
+        let file = match OpenOptions::new().read(true).write(true).custom_flags(libc::O_CLOEXEC).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StateError::io("opening lock file", path)(e)),
+        };
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(Some(FileLock { _lock: lock })),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+            Err((_, errno)) => {
+                Err(StateError::Io { op: "locking", path: path.to_path_buf(), source: std::io::Error::from(errno) })
+            }
+        }
     }
 
     /// In a child forked while the lock was held: close the child's copy of

@@ -18,14 +18,40 @@ use crate::record::ContainerRecord;
 use crate::StateError;
 
 const STATE_FILE: &str = "state.json";
-const LOCK_FILE: &str = "lock";
-const TRASH_PREFIX: &str = ".removing-";
-const STAGING_PREFIX: &str = ".new-";
+pub(crate) const LOCK_FILE: &str = "lock";
+pub(crate) const TRASH_PREFIX: &str = ".removing-";
+pub(crate) const STAGING_PREFIX: &str = ".new-";
+pub(crate) const STAGING_LOCK_SUFFIX: &str = ".lock";
+
+/// The lock of a staging folder, held while a container is reserved;
+/// dropped, its file goes (after the folder, moved or removed, went).
+struct StagingLock {
+    path: PathBuf,
+    _lock: FileLock,
+}
+
+impl StagingLock {
+    /// None when `id` is being staged already.
+    fn take(store: &ContainerStore, id: &str) -> Result<Option<StagingLock>, StateError> {
+        let path = store.staging_lock(id);
+        match FileLock::create_locked(&path) {
+            Ok(lock) => Ok(Some(StagingLock { path, _lock: lock })),
+            Err(StateError::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for StagingLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ContainerStore {
-    containers: PathBuf,
-    names: PathBuf,
+    pub(crate) containers: PathBuf,
+    pub(crate) names: PathBuf,
 }
 
 /// A container folder and name that were just taken. Dropped without
@@ -96,11 +122,18 @@ impl ContainerStore {
         if let Some(n) = wanted {
             name::validate(n)?;
         }
-        let id = loop {
+        // The staging lock first, locked as it appears, then the folder: a
+        // staging folder whose lock is free or gone was left by a process
+        // that died (reclaim.rs).
+        let (id, _staging) = loop {
             let id = id::random_id().map_err(StateError::io("reading", "/dev/urandom"))?;
+            let lock = match StagingLock::take(self, &id)? {
+                Some(l) => l,
+                None => continue,
+            };
             let staging = self.staging_dir(&id);
             match fs::DirBuilder::new().mode(0o700).create(&staging) {
-                Ok(()) => break id,
+                Ok(()) => break (id, lock),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(StateError::Io { op: "creating", path: staging, source: e }),
             }
@@ -128,8 +161,12 @@ impl ContainerStore {
         Ok(reservation)
     }
 
-    fn staging_dir(&self, id: &str) -> PathBuf {
+    pub(crate) fn staging_dir(&self, id: &str) -> PathBuf {
         self.containers.join(format!("{STAGING_PREFIX}{id}"))
+    }
+
+    pub(crate) fn staging_lock(&self, id: &str) -> PathBuf {
+        self.containers.join(format!("{STAGING_PREFIX}{id}{STAGING_LOCK_SUFFIX}"))
     }
 
     fn take_name(&self, n: &str, id: &str) -> Result<(), StateError> {
@@ -143,7 +180,7 @@ impl ContainerStore {
                     let holder = fs::read_link(&link)
                         .ok()
                         .and_then(|t| t.file_name().map(|h| h.to_string_lossy().into_owned()));
-                    let held = |h: &String| self.dir(h).exists() || self.staging_dir(h).exists();
+                    let held = |h: &String| self.dir(h).exists() || self.staging_is_live(h);
                     if let Some(holder) = holder.filter(held) {
                         return Err(StateError::NameInUse {
                             name: n.to_string(),
@@ -220,6 +257,8 @@ impl ContainerStore {
             let n = entry.file_name().to_string_lossy().into_owned();
             if n.len() == 64 && id::is_hex_prefix(&n) {
                 ids.push(n);
+            } else if n.starts_with('.') {
+                self.reclaim_if_stale(&n);
             }
         }
         Ok(ids)
@@ -372,6 +411,8 @@ mod tests {
     #[test]
     fn a_name_held_by_a_container_being_made_is_not_reclaimed() {
         let (t, s) = store();
+        // Its maker is alive: the staging lock is held.
+        let _maker = FileLock::create_locked(&s.staging_lock("abc")).unwrap();
         fs::create_dir(t.path().join("containers/.new-abc")).unwrap();
         std::os::unix::fs::symlink("../containers/abc", t.path().join("names/busy")).unwrap();
         assert!(matches!(s.reserve(Some("busy"), make), Err(StateError::NameInUse { .. })));
