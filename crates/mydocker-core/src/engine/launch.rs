@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use mydocker_cgroups::CgroupManager;
 use mydocker_state::lock::FileLock;
 use mydocker_state::{proc, time, ContainerRecord, Status};
 use oci_spec::runtime::Spec;
@@ -31,11 +32,18 @@ pub(crate) enum Mode {
 impl Engine {
     /// Launch the container; in the foreground returns its exit code, detached 0
     /// once it runs.
-    pub(crate) fn launch(&self, rec: ContainerRecord, spec: &Spec, mode: Mode, signals: &SignalBlock) -> Result<i32, CoreError> {
+    pub(crate) fn launch(&self, mut rec: ContainerRecord, spec: &Spec, mode: Mode, signals: &SignalBlock) -> Result<i32, CoreError> {
         let dir = self.containers.dir(&rec.id);
+        // Where its cgroup will be is recorded before it is made: a mydocker
+        // killed from here on leaves no cgroup that rm cannot find.
+        let cgroup = runtime::cgroup::planned(spec)?;
+        if let Some(cg) = &cgroup {
+            rec.cgroup = Some(mydocker_cgroups::record_of(cg.as_ref()));
+            self.containers.save(&rec)?;
+        }
         match mode {
-            Mode::Foreground { interactive } => self.launch_foreground(rec, spec, &dir, interactive, signals),
-            Mode::Detached { lock } => super::monitor::launch_detached(self, rec, spec, &dir, lock),
+            Mode::Foreground { interactive } => self.launch_foreground(rec, spec, &dir, interactive, signals, cgroup),
+            Mode::Detached { lock } => super::monitor::launch_detached(self, rec, spec, &dir, lock, cgroup),
         }
     }
 
@@ -46,6 +54,7 @@ impl Engine {
         dir: &Path,
         interactive: bool,
         signals: &SignalBlock,
+        cgroup: Option<Box<dyn CgroupManager>>,
     ) -> Result<i32, CoreError> {
         // Kept in its log as docker does, unless it goes with its end (--rm):
         // its output then comes through pipes that mydocker copies.
@@ -61,7 +70,7 @@ impl Engine {
                 *slot = Some(w);
             }
         }
-        let created = runtime::create(spec, dir, stdio)?;
+        let created = runtime::create(spec, dir, stdio, cgroup)?;
         let me = std::process::id() as i32;
         let running = match self.record_started(&mut rec, created, me, false) {
             Ok(r) => r,

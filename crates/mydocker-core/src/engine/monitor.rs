@@ -9,6 +9,7 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use mydocker_state::log::Stream;
+use mydocker_cgroups::CgroupManager;
 use mydocker_state::lock::FileLock;
 use mydocker_state::ContainerRecord;
 use nix::fcntl::OFlag;
@@ -32,6 +33,7 @@ pub(crate) fn launch_detached(
     spec: &Spec,
     dir: &Path,
     lock: Option<FileLock>,
+    cgroup: Option<Box<dyn CgroupManager>>,
 ) -> Result<i32, CoreError> {
     let (report_r, report_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(CoreError::sys("making a pipe"))?;
     match fork_into(0).map_err(CoreError::sys("forking the container's monitor"))? {
@@ -43,7 +45,7 @@ pub(crate) fn launch_detached(
             if let Some(l) = lock {
                 l.close_inherited();
             }
-            monitor(engine, rec, spec, dir, report_w, lock_held)
+            monitor(engine, rec, spec, dir, report_w, lock_held, cgroup)
         }
         Forked::Parent { .. } => {
             drop(report_w);
@@ -73,7 +75,15 @@ fn parse_report(report: &str) -> Result<i32, CoreError> {
 }
 
 /// The monitor process. Never returns.
-fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, report: OwnedFd, lock_held: bool) -> ! {
+fn monitor(
+    engine: &Engine,
+    mut rec: ContainerRecord,
+    spec: &Spec,
+    dir: &Path,
+    report: OwnedFd,
+    lock_held: bool,
+    cgroup: Option<Box<dyn CgroupManager>>,
+) -> ! {
     let mut report = std::fs::File::from(report);
     let outcome = (|| -> Result<(Running, Vec<(OwnedFd, Stream)>), CoreError> {
         detach_from_caller()?;
@@ -91,7 +101,7 @@ fn monitor(engine: &Engine, mut rec: ContainerRecord, spec: &Spec, dir: &Path, r
         // The log exists before `run -d` returns, so that a `logs -f` at
         // once follows it rather than finding nothing.
         drop(open_log(&dir.join(LOG_FILE))?);
-        let created = runtime::create(spec, dir, stdio)?;
+        let created = runtime::create(spec, dir, stdio, cgroup)?;
         let me = std::process::id() as i32;
         let mut running = engine.record_started(&mut rec, created, me, lock_held)?;
         if let Some(master) = running.pty.take() {

@@ -29,20 +29,25 @@ pub fn resources(r: &LinuxResources) -> Resources {
     out
 }
 
-/// Make the cgroup the Spec names, with its limits, and put `pid` in it.
-/// None when the Spec names no cgroup.
-pub fn create_for(spec: &Spec, pid: i32) -> Result<Option<Box<dyn CgroupManager>>, CoreError> {
-    let Some(linux) = spec.linux().as_ref() else { return Ok(None) };
-    let Some(path) = linux.cgroups_path().as_ref() else { return Ok(None) };
+/// A handle on the cgroup the Spec names, not made yet: where it will be,
+/// so that a caller can record that before anything is made. None when the
+/// Spec names no cgroup.
+pub fn planned(spec: &Spec) -> Result<Option<Box<dyn CgroupManager>>, CoreError> {
+    let Some(path) = spec.linux().as_ref().and_then(|l| l.cgroups_path().as_ref()) else { return Ok(None) };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| CoreError::Invalid(format!("invalid cgroupsPath {}", path.display())))?;
     let parent = path.parent().filter(|p| p.is_absolute()).map(Path::to_string_lossy);
-    let cg = mydocker_cgroups::for_container(&name, parent.as_deref())?;
+    Ok(Some(mydocker_cgroups::for_container(&name, parent.as_deref())?))
+}
+
+/// Make the cgroup, with the Spec's limits, and put `pid` in it; on failure
+/// nothing of it is left.
+pub(crate) fn make(cg: &dyn CgroupManager, spec: &Spec, pid: i32) -> Result<(), CoreError> {
     let made = (|| {
         cg.create()?;
-        if let Some(r) = linux.resources() {
+        if let Some(r) = spec.linux().as_ref().and_then(|l| l.resources().as_ref()) {
             cg.apply(&resources(r))?;
         }
         cg.add_task(pid)
@@ -51,5 +56,5 @@ pub fn create_for(spec: &Spec, pid: i32) -> Result<Option<Box<dyn CgroupManager>
         let _ = cg.remove();
         return Err(e.into());
     }
-    Ok(Some(cg))
+    Ok(())
 }

@@ -67,8 +67,15 @@ pub struct Created {
 }
 
 /// Clone init into its namespaces and let it build its root; it then waits
-/// for [`Created::start`]. The caller must be single-threaded.
-pub fn create(spec: &Spec, bundle: &Path, stdio: Stdio) -> Result<Created, CoreError> {
+/// for [`Created::start`]. `cgroup`: the Spec's cgroup as
+/// [`cgroup::planned`] gave it, made here. The caller must be
+/// single-threaded.
+pub fn create(
+    spec: &Spec,
+    bundle: &Path,
+    stdio: Stdio,
+    cgroup: Option<Box<dyn CgroupManager>>,
+) -> Result<Created, CoreError> {
     let plan = InitPlan::from_spec(spec, bundle)?;
     let (parent, child) = channel::pair().map_err(CoreError::sys("making the sync channel"))?;
     match fork_into(plan.clone_flags).map_err(CoreError::sys("cloning the container's init"))? {
@@ -81,7 +88,10 @@ pub fn create(spec: &Spec, bundle: &Path, stdio: Stdio) -> Result<Created, CoreE
             let mut created = Created { pid, target: pid, pidfd: Some(pidfd), chan: parent, pty: None, cgroup: None };
             // Init builds its root meanwhile; it execs only after Start, so
             // the command never runs outside its cgroup.
-            created.cgroup = cgroup::create_for(spec, pid.as_raw())?;
+            if let Some(cg) = cgroup {
+                cgroup::make(cg.as_ref(), spec, pid.as_raw())?;
+                created.cgroup = Some(cg);
+            }
             Ok(created)
         }
     }
