@@ -139,3 +139,20 @@ fn rm_flag_leaves_nothing_when_the_container_is_killed() {
     run.wait(Duration::from_secs(30)).assert_code(137);
     assert_nothing_left(&env, "after run --rm killed by SIGKILL");
 }
+
+#[test]
+fn a_record_left_empty_by_a_power_loss_is_skipped_by_ps_and_removed_by_rm() {
+    // Records of a starting container are not fsynced: after a power loss
+    // one may be empty. ps goes on; rm by name still removes it whole.
+    let env = test_env!("clean_torn");
+    let (torn, whole) = (env.name("torn"), env.name("whole"));
+    env.run_ok(&["run", "--name", &torn, "busybox", "true"]);
+    env.run_ok(&["run", "--name", &whole, "busybox", "true"]);
+    let id = env.id_of(&torn);
+    std::fs::write(env.container_dir(&id).join("state.json"), "").unwrap();
+    let names: Vec<String> = env.ps().iter().map(|r| r.get("NAME").to_string()).collect();
+    assert_eq!(names, [whole.clone()], "ps should list the whole container only");
+    env.run_ok(&["rm", &torn]);
+    env.run_ok(&["rm", &whole]);
+    assert_nothing_left(&env, "after rm of a torn and a whole container");
+}

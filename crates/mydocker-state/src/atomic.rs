@@ -2,6 +2,12 @@
 //!
 //! A reader sees the old content or the new, never a torn write, and a crash
 //! leaves at most a stray `.tmp-*` file that no reader looks at.
+//!
+//! The `_unsynced` writes skip the fsync: still whole to every reader and
+//! across a crash of the writer, but a power loss may leave the file empty.
+//! They are for what a power loss makes moot anyway: the records of a
+//! container starting (its processes do not outlive the power either), so
+//! that the start path does not wait for the disk several times.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -13,8 +19,17 @@ use serde::Serialize;
 
 use crate::StateError;
 
-/// Write `data` to `path` atomically.
+/// Write `data` to `path` atomically and durably.
 pub fn write_bytes(path: &Path, data: &[u8]) -> Result<(), StateError> {
+    write(path, data, true)
+}
+
+/// Write `data` to `path` atomically, without waiting for the disk.
+pub fn write_bytes_unsynced(path: &Path, data: &[u8]) -> Result<(), StateError> {
+    write(path, data, false)
+}
+
+fn write(path: &Path, data: &[u8], durable: bool) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let tmp = dir.join(format!(".tmp-{}-{}", file_name, std::process::id()));
@@ -28,7 +43,9 @@ pub fn write_bytes(path: &Path, data: &[u8]) -> Result<(), StateError> {
             .open(&tmp)
             .map_err(StateError::io("creating", &tmp))?;
         f.write_all(data).map_err(StateError::io("writing", &tmp))?;
-        f.sync_data().map_err(StateError::io("syncing", &tmp))?;
+        if durable {
+            f.sync_data().map_err(StateError::io("syncing", &tmp))?;
+        }
         fs::rename(&tmp, path).map_err(StateError::io("renaming into place", path))
     })();
     if result.is_err() {
@@ -37,13 +54,18 @@ pub fn write_bytes(path: &Path, data: &[u8]) -> Result<(), StateError> {
     result
 }
 
-/// Serialize `value` as pretty JSON and write it atomically to `path`.
+/// Serialize `value` as pretty JSON and write it atomically and durably to `path`.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StateError> {
-    let data = serde_json::to_vec_pretty(value).map_err(|e| StateError::Decode {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    write_bytes(path, &data)
+    write(path, &to_json(path, value)?, true)
+}
+
+/// As [`write_json`], without waiting for the disk.
+pub fn write_json_unsynced<T: Serialize>(path: &Path, value: &T) -> Result<(), StateError> {
+    write(path, &to_json(path, value)?, false)
+}
+
+fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, StateError> {
+    serde_json::to_vec_pretty(value).map_err(|e| StateError::Decode { path: path.to_path_buf(), source: e })
 }
 
 /// Read and decode a JSON file.

@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::lock::FileLock;
+use crate::StateError;
 use crate::store::{ContainerStore, LOCK_FILE, STAGING_LOCK_SUFFIX, STAGING_PREFIX, TRASH_PREFIX};
 
 impl ContainerStore {
@@ -63,17 +64,31 @@ impl ContainerStore {
         }
     }
 
+    /// Remove container `id` whose record cannot be read (left empty by a
+    /// power loss while it started), and any name that points at it.
+    pub fn remove_undecodable(&self, id: &str) -> Result<(), StateError> {
+        self.remove(id, "")?;
+        self.remove_names_of(id);
+        Ok(())
+    }
+
     fn remove_stale(&self, dir: &Path, id: &str) {
-        if let Ok(rd) = fs::read_dir(&self.names) {
-            for link in rd.flatten().map(|e| e.path()) {
-                let points_here = fs::read_link(&link).ok().is_some_and(|t| t.file_name().is_some_and(|f| f == id));
-                if points_here && !self.dir(id).exists() {
-                    let _ = fs::remove_file(&link);
-                }
-            }
+        if !self.dir(id).exists() {
+            self.remove_names_of(id);
         }
         if let Err(e) = fs::remove_dir_all(dir) {
             log::warn!("removing {}, left by a mydocker that died: {e}", dir.display());
+        }
+    }
+
+    /// Remove the names that point at container `id`.
+    fn remove_names_of(&self, id: &str) {
+        if let Ok(rd) = fs::read_dir(&self.names) {
+            for link in rd.flatten().map(|e| e.path()) {
+                if fs::read_link(&link).ok().is_some_and(|t| t.file_name().is_some_and(|f| f == id)) {
+                    let _ = fs::remove_file(&link);
+                }
+            }
         }
     }
 }
@@ -81,7 +96,7 @@ impl ContainerStore {
 #[cfg(test)]
 mod tests {
     use crate::record::ContainerRecord;
-    use crate::store::{ContainerStore, STAGING_PREFIX};
+use crate::store::{ContainerStore, STAGING_PREFIX};
 
     fn make(id: &str, name: &str) -> ContainerRecord {
         ContainerRecord::new(id.into(), name.into(), "busybox".into(), "f".repeat(64), vec!["true".into()])
@@ -129,6 +144,21 @@ mod tests {
         std::fs::remove_file(s.staging_lock(&dead)).unwrap();
         assert!(s.ids().unwrap().is_empty());
         assert!(!s.staging_dir(&dead).exists());
+    }
+
+    #[test]
+    fn a_record_left_empty_is_not_listed_and_can_be_removed_with_its_name() {
+        let t = tempfile::tempdir().unwrap();
+        let s = ContainerStore::open(t.path()).unwrap();
+        let r = s.reserve(Some("torn"), make).unwrap();
+        let id = r.id.clone();
+        r.keep();
+        std::fs::write(s.dir(&id).join("state.json"), "").unwrap();
+        assert!(s.list().unwrap().is_empty());
+        assert!(matches!(s.load(&id), Err(crate::StateError::Decode { .. })));
+        s.remove_undecodable(&id).unwrap();
+        assert!(!s.dir(&id).exists());
+        assert!(std::fs::symlink_metadata(s.names.join("torn")).is_err(), "its name is left");
     }
 
     #[test]

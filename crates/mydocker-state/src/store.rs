@@ -155,7 +155,7 @@ impl ContainerStore {
         };
         let record = make(&reservation.id, &reservation.name);
         let staging = self.staging_dir(&reservation.id);
-        atomic::write_json(&staging.join(STATE_FILE), &record)?;
+        atomic::write_json_unsynced(&staging.join(STATE_FILE), &record)?;
         let dir = self.dir(&reservation.id);
         fs::rename(&staging, &dir).map_err(StateError::io("moving into place", &dir))?;
         Ok(reservation)
@@ -202,6 +202,14 @@ impl ContainerStore {
 
     pub fn save(&self, record: &ContainerRecord) -> Result<(), StateError> {
         atomic::write_json(&self.dir(&record.id).join(STATE_FILE), record)
+    }
+
+    /// Save a record of a container that is starting, without waiting for
+    /// the disk (see atomic.rs): after a power loss its process is gone
+    /// anyway, and a record left empty is skipped by `list` and removed by
+    /// `remove_undecodable`.
+    pub fn save_starting(&self, record: &ContainerRecord) -> Result<(), StateError> {
+        atomic::write_json_unsynced(&self.dir(&record.id).join(STATE_FILE), record)
     }
 
     /// Load a record as written, without deriving its status.
@@ -272,6 +280,8 @@ impl ContainerStore {
             match self.load(&id) {
                 Ok(r) => out.push(r),
                 Err(StateError::NoSuchContainer(_)) => {}
+                // Left torn by a power loss: listed by no one, removed by rm.
+                Err(e @ StateError::Decode { .. }) => log::warn!("container {}: {e}", id::short(&id)),
                 Err(e) => return Err(e),
             }
         }

@@ -39,7 +39,7 @@ impl Engine {
         let cgroup = runtime::cgroup::planned(spec)?;
         if let Some(cg) = &cgroup {
             rec.cgroup = Some(mydocker_cgroups::record_of(cg.as_ref()));
-            self.containers.save(&rec)?;
+            self.containers.save_starting(&rec)?;
         }
         match mode {
             Mode::Foreground { interactive } => self.launch_foreground(rec, spec, &dir, interactive, signals, cgroup),
@@ -138,7 +138,7 @@ impl Engine {
         rec.monitor_start_time = proc::start_time(monitor_pid).unwrap_or(0);
         rec.cgroup = created.cgroup().map(mydocker_cgroups::record_of);
         rec.oom_killed = false;
-        if let Err(e) = self.containers.save(rec) {
+        if let Err(e) = self.containers.save_starting(rec) {
             created.abort();
             return Err(e.into());
         }

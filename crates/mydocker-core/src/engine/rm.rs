@@ -19,6 +19,12 @@ impl Engine {
             Err(mydocker_state::StateError::NoSuchContainer(_)) => {
                 return Err(mydocker_state::StateError::NoSuchContainer(reference.to_string()).into())
             }
+            // Left empty by a power loss while it started: nothing of it runs.
+            Err(e @ mydocker_state::StateError::Decode { .. }) => {
+                log::warn!("removing container {reference}, whose record is unreadable: {e}");
+                self.containers.remove_undecodable(&id)?;
+                return Ok(id);
+            }
             Err(e) => return Err(e.into()),
         };
         if rec.status.is_live() {

@@ -67,7 +67,7 @@ impl Engine {
         dirs.create()?;
         let hostname = run.opts.hostname.clone().unwrap_or_else(|| id::short(&reservation.id).to_string());
         let spec = spec::build(&view, &run, &dirs, &reservation.id, &hostname)?;
-        mydocker_state::atomic::write_json(&dir.join(CONFIG_FILE), &spec)?;
+        mydocker_state::atomic::write_json_unsynced(&dir.join(CONFIG_FILE), &spec)?;
         // From here the container exists: a failure to start is recorded on
         // it (as docker does), or it is removed with --rm.
         let id = reservation.id.clone();
