@@ -2,7 +2,8 @@
 //!
 //! Container records and their status state machine, IDs and names, and the
 //! helpers every other layer uses to write files safely: atomic JSON writes
-//! (temp file in the same folder, fsync, rename) and advisory file locks.
+//! (temp file in the same folder, fsync unless the record is of a container
+//! starting, rename) and advisory file locks.
 
 pub mod atomic;
 pub mod error;
