@@ -208,3 +208,25 @@ fn a_foreground_run_with_rm_keeps_no_log_and_leaves_nothing() {
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("out\n", "err\n"), "{out}");
     assert!(env.container_dirs().is_empty(), "an --rm run left {:?}", env.container_dirs());
 }
+
+#[test]
+fn a_foreground_run_whose_reader_goes_away_ends_as_with_a_plain_pipe() {
+    // `run ... | head -2`: once head has gone, the container's next write
+    // fails as it would writing to head itself; it does not run on into
+    // its log.
+    let env = test_env!("logs_foreground_epipe");
+    let name = env.name("p");
+    let script = format!(
+        "{} --root {} run --name {name} busybox seq 1 100000000 | head -2",
+        mydocker_tests::mydocker_bin().display(),
+        env.root().display()
+    );
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("sh").arg("-c").arg(&script).output().expect("running sh");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n2\n");
+    assert!(started.elapsed() < Duration::from_secs(20), "the run went on for {:?}", started.elapsed());
+    let status = env.status(&name);
+    assert!(status.starts_with("Exited (") && status != "Exited (0)", "seq should have failed to write: {status}");
+    let logged = env.run_ok(&["logs", &name]).stdout.lines().count();
+    assert!(logged < 1_000_000, "{logged} lines logged after the reader went away");
+}

@@ -27,10 +27,12 @@ pub(crate) fn open_log(path: &Path) -> Result<BufWriter<File>, CoreError> {
 }
 
 struct Source {
-    file: File,
+    /// None once closed: at its end, or when the caller stopped reading
+    /// the echo (the container then sees a broken pipe, as it would
+    /// writing to the caller directly).
+    file: Option<File>,
     lines: LineSplitter,
     stream: Stream,
-    open: bool,
 }
 
 /// The container's output fds, where they go, and a buffer to copy through.
@@ -49,16 +51,16 @@ impl Outputs {
     }
 
     pub fn add(&mut self, fd: OwnedFd, stream: Stream) {
-        self.sources.push(Source { file: File::from(fd), lines: LineSplitter::new(stream), stream, open: true });
+        self.sources.push(Source { file: Some(File::from(fd)), lines: LineSplitter::new(stream), stream });
     }
 
     /// The fds still open, each with the index [`Outputs::read_once`] takes.
     pub fn open_fds(&self) -> Vec<(usize, BorrowedFd<'_>)> {
-        self.sources.iter().enumerate().filter(|(_, s)| s.open).map(|(i, s)| (i, s.file.as_fd())).collect()
+        self.sources.iter().enumerate().filter_map(|(i, s)| s.file.as_ref().map(|f| (i, f.as_fd()))).collect()
     }
 
     pub fn any_open(&self) -> bool {
-        self.sources.iter().any(|s| s.open)
+        self.sources.iter().any(|s| s.file.is_some())
     }
 
     /// Copy what one read of source `i` gives (it polled readable).
@@ -71,8 +73,8 @@ impl Outputs {
     /// once its slave is gone; that too is an end.
     pub fn drain(&mut self) -> Result<(), CoreError> {
         for i in 0..self.sources.len() {
-            if self.sources[i].open {
-                let _ = fcntl(self.sources[i].file.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+            if let Some(f) = &self.sources[i].file {
+                let _ = fcntl(f.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
                 self.copy(i, true)?;
             }
         }
@@ -82,21 +84,25 @@ impl Outputs {
     fn copy(&mut self, i: usize, to_the_end: bool) -> Result<(), CoreError> {
         let log_err = || CoreError::io("writing the log");
         let s = &mut self.sources[i];
-        loop {
-            match s.file.read(&mut self.buf) {
+        while let Some(file) = s.file.as_mut() {
+            match file.read(&mut self.buf) {
                 Ok(0) | Err(_) => {
-                    s.open = false;
+                    s.file = None;
                     if let Some(log) = self.log.as_mut() {
                         s.lines.finish(log).map_err(log_err())?;
                     }
                     break;
                 }
                 Ok(n) => {
-                    if self.echo {
-                        echo(s.stream, &self.buf[..n]);
-                    }
                     if let Some(log) = self.log.as_mut() {
                         s.lines.feed(&self.buf[..n], log).map_err(log_err())?;
+                    }
+                    if self.echo && !echo(s.stream, &self.buf[..n]) {
+                        s.file = None;
+                        if let Some(log) = self.log.as_mut() {
+                            s.lines.finish(log).map_err(log_err())?;
+                        }
+                        break;
                     }
                     if !to_the_end {
                         break;
@@ -111,16 +117,17 @@ impl Outputs {
     }
 }
 
-/// To our own stdout or stderr; a caller that went away loses the echo,
-/// not the log.
-fn echo(stream: Stream, data: &[u8]) {
-    let _ = match stream {
+/// To our own stdout or stderr. False when the reader of that stream is
+/// gone (a closed pipe): the container's stream is then closed too.
+fn echo(stream: Stream, data: &[u8]) -> bool {
+    let written = match stream {
         Stream::Stdout => {
             let mut out = std::io::stdout().lock();
             out.write_all(data).and_then(|_| out.flush())
         }
         Stream::Stderr => std::io::stderr().lock().write_all(data),
     };
+    !matches!(written, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 #[cfg(test)]
